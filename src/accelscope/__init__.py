@@ -1,0 +1,50 @@
+"""accelscope: lower whole CNNs into a chain of general convolutions (GConv) and evaluate them
+on models of CNN accelerators from the literature.
+
+Stable API::
+
+    chain = accelscope.lower(module_or_onnx_path, example_input)
+    y = accelscope.execute(chain, x)                        # or keep_intermediates=True
+    model = accelscope.zoo.get("resnet50")
+"""
+
+from accelscope.api import execute, lower
+from accelscope.errors import (
+    AccelscopeError,
+    ChainCheckError,
+    InputFileError,
+    LoweringError,
+    ShapeError,
+    UnsupportedOpError,
+    ZooError,
+)
+from accelscope.workload.gconv import Chain, GConv, PostOp, TensorInfo, View
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # ``accelscope.zoo`` imports torchvision: load it on first use, not at ``import accelscope``.
+    if name == "zoo":
+        import importlib
+
+        return importlib.import_module("accelscope.zoo")
+    raise AttributeError(f"module 'accelscope' has no attribute {name!r}")
+
+__all__ = [
+    "AccelscopeError",
+    "Chain",
+    "ChainCheckError",
+    "GConv",
+    "InputFileError",
+    "LoweringError",
+    "PostOp",
+    "ShapeError",
+    "TensorInfo",
+    "UnsupportedOpError",
+    "View",
+    "ZooError",
+    "execute",
+    "lower",
+    "zoo",
+]

@@ -1,0 +1,27 @@
+"""Shared helpers for the test suite."""
+
+from __future__ import annotations
+
+import torch
+
+from accelscope.api import lower
+from accelscope.workload.execute import execute, relative_error
+
+
+def assert_lowers_exactly(module: torch.nn.Module, x: torch.Tensor, tol: float = 1e-5):
+    """Lower ``module`` on ``x`` (fused and unfused), check both chains, execute them by the
+    fast path and by the im2col reference path, and compare with the PyTorch forward."""
+    module = module.eval()
+    with torch.no_grad():
+        want = module(x)
+    chains = []
+    for fuse in (True, False):
+        chain = lower(module, x, fuse=fuse)
+        assert chain.problems() == []
+        for reference in (False, True):
+            got = execute(chain, x, reference=reference)
+            assert got.shape == want.shape
+            err = relative_error(got, want)
+            assert err <= tol, f"fuse={fuse} reference={reference}: relative error {err:.3e}"
+        chains.append(chain)
+    return chains[0]
