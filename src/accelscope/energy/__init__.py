@@ -1,0 +1,54 @@
+"""Energy per action: tables per technology node, an SRAM model, DRAM per bit, node scaling.
+
+See ``docs/energy.md`` for every value, its source and what is uncertain.
+"""
+
+from accelscope.energy.sram import (
+    SRAM_FIT,
+    SRAM_FIT_MAX_REL_ERROR,
+    SRAM_FIT_POINTS,
+    SRAM_FIT_RANGE_BYTES,
+    SramFit,
+    SramModelError,
+    SramPoint,
+    fit_sram_model,
+)
+from accelscope.energy.tables import (
+    NODE_VDD_V,
+    NORMALIZED,
+    PJ,
+    EnergyEntry,
+    EnergyTable,
+    EnergyTableError,
+    describe_tables,
+    get_table,
+    node_energy_factor,
+    provenance,
+    scale_table,
+    sram_access_pj,
+    table_names,
+)
+
+__all__ = [
+    "NODE_VDD_V",
+    "NORMALIZED",
+    "PJ",
+    "SRAM_FIT",
+    "SRAM_FIT_MAX_REL_ERROR",
+    "SRAM_FIT_POINTS",
+    "SRAM_FIT_RANGE_BYTES",
+    "EnergyEntry",
+    "EnergyTable",
+    "EnergyTableError",
+    "SramFit",
+    "SramModelError",
+    "SramPoint",
+    "describe_tables",
+    "fit_sram_model",
+    "get_table",
+    "node_energy_factor",
+    "provenance",
+    "scale_table",
+    "sram_access_pj",
+    "table_names",
+]
