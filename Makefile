@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 demo: install
-	$(VENV)/bin/accelscope lower resnet50 --verify
+	$(VENV)/bin/accelscope lower resnet50 --verify --rows 8
+	$(VENV)/bin/accelscope compare resnet18 --arch ideal,cpu
 
 test: install
 	$(PY) -m pytest -q -m "not slow"
@@ -26,6 +27,7 @@ test-all: install
 
 bench: install
 	$(PY) bench/lowering.py
+	$(PY) bench/evaluate.py
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

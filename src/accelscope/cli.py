@@ -184,6 +184,334 @@ def lower_cmd(
             raise typer.Exit(1)
 
 
+# -- evaluation -----------------------------------------------------------------------------
+def _input_tensor(spec: str, zm, onnx_shape, seed: int):
+    """--input: 'random' (seeded N(0, 1)) or an image file resized to the model's input."""
+    import torch
+
+    shape = zm.input_shape if zm is not None else onnx_shape
+    if spec == "random":
+        if shape is None:
+            return None
+        return torch.randn(tuple(shape), generator=torch.Generator().manual_seed(seed))
+    path = Path(spec)
+    if not path.is_file():
+        raise InputFileError(f"--input {spec}: no such image file; give a PNG/JPEG path or "
+                             "'random'")
+    if shape is None:
+        raise ShapeError("--input IMAGE with an ONNX model needs --input-shape N,C,H,W")
+    try:
+        from PIL import Image
+
+        img = Image.open(path).convert("RGB" if shape[1] == 3 else "L")
+    except Exception as exc:
+        raise InputFileError(f"--input {spec}: cannot be read as an image ({exc})") from None
+    import numpy as np
+
+    img = img.resize((shape[3], shape[2]))
+    arr = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0)
+    arr = arr.permute(2, 0, 1) if arr.ndim == 3 else arr[None]
+    if shape[1] == 3:  # the ImageNet normalisation torchvision models expect
+        mean = torch.tensor([0.485, 0.456, 0.406])[:, None, None]
+        std = torch.tensor([0.229, 0.224, 0.225])[:, None, None]
+        arr = (arr - mean) / std
+    return arr[None].expand(shape[0], *arr.shape).contiguous()
+
+
+def _prepare(model: str, input_shape, batch, weights, seed, input_spec, prune, mode):
+    """Lower (and prune) the network and build its per-GConv workloads once."""
+    from accelscope.api import lower
+    from accelscope.evaluate import build_workloads
+
+    zm, onnx_path, x = _load(model, input_shape, batch, weights, seed)
+    with console.status(f"lowering {model} ..."):
+        if zm is not None:
+            chain = lower(zm.module, x, name=zm.name)
+        else:
+            chain = lower(str(onnx_path), input_shape=x)
+    xin = _input_tensor(input_spec, zm, chain.tensors[chain.inputs[0]].shape, seed)
+    prune_note = None
+    if prune:
+        from accelscope.sparsity.prune import prune as prune_weights
+
+        pruned = prune_weights(chain, prune)
+        chain = pruned.chain
+        prune_note = prune
+        console.print(f"pruned {prune}: weight density {pruned.density:.3f} over "
+                      f"{len(pruned.layers)} layers", highlight=False)
+        for w in pruned.warnings():
+            console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    with console.status(f"executing {chain.name} to capture real activations ..."):
+        workloads = build_workloads(chain, xin, mode=mode, seed=seed)
+    return chain, workloads, prune_note
+
+
+def _evaluate(workloads, spec, chain, details):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from accelscope.evaluate import evaluate_workloads
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task(f"{spec.name}", total=len(workloads))
+        return evaluate_workloads(workloads, spec, network=chain.name,
+                                  progress=lambda i, n: bar.update(task, completed=i),
+                                  details=details)
+
+
+def _layer_table(result, limit: int | None) -> Table:
+    from rich import box
+
+    table = Table(title=f"{result.network} on {result.arch} ({result.model} model)",
+                  box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0), pad_edge=False)
+    for col in ("#", "layer", "kind", "cycles", "ms", "util", "MACs", "useful", "energy uJ",
+                "DRAM kB"):
+        table.add_column(col, justify="left" if col in ("layer", "kind") else "right",
+                         no_wrap=True, overflow="ellipsis",
+                         max_width=24 if col == "layer" else None,
+                         min_width=None if col == "layer" else len(col) + 1)
+    layers = result.layers if limit is None else result.layers[:limit]
+    for i, r in enumerate(layers):
+        table.add_row(str(i), r.layer, r.kind, human(r.cycles), f"{r.seconds * 1e3:.3f}",
+                      f"{r.utilization:.0%}", human(r.macs),
+                      f"{r.macs_useful / r.macs:.0%}" if r.macs else "-",
+                      f"{r.total_energy_pj * 1e-6:.1f}",
+                      f"{r.level_bits('dram') / 8e3:.1f}" if r.level_bits("dram") else "-")
+    if limit is not None and len(result.layers) > limit:
+        table.add_row("...", f"({len(result.layers) - limit} more)", *[""] * 8)
+    table.add_section()
+    dram = result.level_bits("dram")
+    table.add_row("", "total", "", human(result.cycles), f"{result.seconds * 1e3:.3f}",
+                  f"{result.utilization:.0%}", human(result.macs),
+                  f"{result.macs_useful / result.macs:.0%}" if result.macs else "-",
+                  f"{result.total_energy_pj * 1e-6:.1f}", f"{dram / 8e3:.1f}" if dram else "-")
+    return table
+
+
+def _print_totals(result) -> None:
+    energy = ", ".join(f"{k} {v * 1e-9:.4g} mJ" for k, v in
+                       sorted(result.energy_pj.items(), key=lambda kv: -kv[1]))
+    stalls = ", ".join(f"{k} {v:,}" for k, v in result.stall_cycles.items() if v)
+    console.print(
+        f"[bold]{result.network} on {result.arch}[/]: {result.cycles:,} cycles = "
+        f"{result.seconds * 1e3:.4g} ms at {result.clock_hz / 1e6:g} MHz; energy "
+        f"{result.total_energy_pj * 1e-9:.4g} mJ ({energy or 'not modelled'}); DRAM "
+        f"{result.level_bits('dram') / 8e6:.4g} MB; utilization {result.utilization:.1%}"
+        + (f"; stalls: {stalls}" if stalls else ""))
+    for w in result.all_warnings():
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+
+
+def _write_results(result, out: Path) -> list[Path]:
+    from accelscope.report import plot_network
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(result.to_json())
+    (out / "results.csv").write_text(result.to_csv())
+    plot_network(result, out / "layers.png")
+    return [out / "results.json", out / "results.csv", out / "layers.png"]
+
+
+ModelArg = Annotated[str, typer.Argument(help="zoo model name or path to an .onnx file")]
+BatchOpt = Annotated[int | None, typer.Option(help="batch size N")]
+InputOpt = Annotated[str, typer.Option(
+    "--input", help="'random' (seeded) or an image file, resized and ImageNet-normalised")]
+PruneOpt = Annotated[str | None, typer.Option(
+    help="prune weights first, e.g. magnitude:0.3 or nm:2:4 (docs/sparsity.md)")]
+ModeOpt = Annotated[str, typer.Option(help="actual (real tensors) or statistical (densities)")]
+WeightsOpt = Annotated[Path | None, typer.Option(help="state_dict file for a zoo model")]
+ShapeOpt = Annotated[str | None, typer.Option("--input-shape", help="N,C,H,W")]
+SeedOpt = Annotated[int, typer.Option(help="seed of random weights and input")]
+
+
+@app.command("run")
+def run_cmd(
+    model: ModelArg,
+    arch: Annotated[str, typer.Option(help="preset name or path to an arch YAML")],
+    batch: BatchOpt = None, input: InputOpt = "random", prune: PruneOpt = None,
+    out: Annotated[Path | None, typer.Option(
+        help="directory for results.json, results.csv, layers.png "
+             "(default out/MODEL-ARCH)")] = None,
+    mode: ModeOpt = "actual", weights: WeightsOpt = None, input_shape: ShapeOpt = None,
+    seed: SeedOpt = 0,
+    rows: Annotated[int | None, typer.Option(help="show at most this many layers")] = None,
+) -> None:
+    """Evaluate every GConv of a network on one architecture; print and save the results."""
+    from accelscope.arch import load_arch
+
+    spec = load_arch(arch)
+    chain, workloads, pruned = _prepare(model, input_shape, batch, weights, seed, input,
+                                        prune, mode)
+    result = _evaluate(workloads, spec, chain, {"mode": mode, "input": input,
+                                                "prune": pruned or "none", "seed": seed})
+    console.print(_layer_table(result, rows))
+    _print_totals(result)
+    dest = out or Path("out") / f"{chain.name}-{spec.name}"
+    files = _write_results(result, dest)
+    console.print("wrote " + ", ".join(str(f) for f in files))
+
+
+@app.command("compare")
+def compare_cmd(
+    model: ModelArg,
+    arch: Annotated[str, typer.Option(help="comma-separated presets or YAML paths")],
+    baseline: Annotated[str | None, typer.Option(
+        help="the arch the ratios are relative to (default: the first)")] = None,
+    batch: BatchOpt = None, input: InputOpt = "random", prune: PruneOpt = None,
+    out: Annotated[Path | None, typer.Option(
+        help="directory for compare.csv, compare.png and each arch's results "
+             "(default out/compare-MODEL)")] = None,
+    mode: ModeOpt = "actual", weights: WeightsOpt = None, input_shape: ShapeOpt = None,
+    seed: SeedOpt = 0,
+) -> None:
+    """Evaluate a network on several architectures and print the totals side by side."""
+    from rich import box
+
+    from accelscope.arch import load_arch
+    from accelscope.report import plot_compare
+
+    refs = [a.strip() for a in arch.split(",") if a.strip()]
+    if len(refs) < 1:
+        raise InputFileError("--arch needs at least one preset name or YAML path")
+    specs = [load_arch(a) for a in refs]
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise InputFileError(f"--arch names an architecture twice: {', '.join(names)}")
+    base_i = 0
+    if baseline is not None:
+        if baseline not in names and baseline not in refs:
+            raise InputFileError(f"--baseline {baseline!r} is not one of --arch "
+                                 f"({', '.join(names)})")
+        base_i = names.index(baseline) if baseline in names else refs.index(baseline)
+    chain, workloads, pruned = _prepare(model, input_shape, batch, weights, seed, input,
+                                        prune, mode)
+    details = {"mode": mode, "input": input, "prune": pruned or "none", "seed": seed}
+    results = [_evaluate(workloads, s, chain, details) for s in specs]
+    base = results[base_i]
+    table = Table(title=f"{chain.name}: {len(chain.gconvs)} GConvs, "
+                        f"{chain.total_macs / 1e9:.3f} G ops, batch "
+                        f"{chain.gconvs[0].N} (ratios vs {base.arch})",
+                  box=box.SIMPLE_HEAD, show_edge=False)
+    for col in ("arch", "model", "cycles", "latency ms", "energy mJ", "DRAM MB", "util",
+                "speed-up", "energy eff."):
+        table.add_column(col, justify="left" if col in ("arch", "model") else "right",
+                         no_wrap=True)
+    for r in results:
+        table.add_row(r.arch, r.model, f"{r.cycles:,}", f"{r.seconds * 1e3:.4g}",
+                      f"{r.total_energy_pj * 1e-9:.4g}",
+                      f"{r.level_bits('dram') / 8e6:.4g}" if r.level_bits("dram") else "-",
+                      f"{r.utilization:.1%}", f"{base.seconds / r.seconds:.3g}x",
+                      f"{base.total_energy_pj / r.total_energy_pj:.3g}x"
+                      if r.total_energy_pj else "-")
+    console.print(table)
+    for r in results:
+        for w in r.all_warnings():
+            console.print(f"[yellow]warning ({r.arch}):[/] {w}", highlight=False)
+    dest = out or Path("out") / f"compare-{chain.name}"
+    dest.mkdir(parents=True, exist_ok=True)
+    rows = [{"arch": r.arch, "model": r.model, "cycles": r.cycles, "seconds": r.seconds,
+             "energy_pj": r.total_energy_pj, "dram_bits": r.level_bits("dram"),
+             "utilization": r.utilization, "speedup_vs_baseline": base.seconds / r.seconds,
+             "energy_efficiency_vs_baseline":
+                 base.total_energy_pj / r.total_energy_pj if r.total_energy_pj else None,
+             "baseline": base.arch} for r in results]
+    import pandas as pd
+
+    pd.DataFrame(rows).to_csv(dest / "compare.csv", index=False)
+    for r in results:
+        sub = dest / r.arch
+        sub.mkdir(exist_ok=True)
+        (sub / "results.json").write_text(r.to_json())
+        (sub / "results.csv").write_text(r.to_csv())
+    plot_compare(results, dest / "compare.png", baseline=base_i)
+    console.print(f"wrote {dest / 'compare.csv'}, {dest / 'compare.png'} and per-arch "
+                  f"results in {dest}/<arch>/")
+
+
+# -- architectures and validation ----------------------------------------------------------
+archs_app = typer.Typer(help="List architecture presets, or show one in full.",
+                        invoke_without_command=True)
+app.add_typer(archs_app, name="archs")
+
+
+@archs_app.callback()
+def archs_cmd(ctx: typer.Context) -> None:
+    """List the architecture presets with their key parameters."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich import box
+
+    from accelscope.arch import arch_rows
+
+    table = Table(title="architecture presets (accelscope archs show NAME prints one in full)",
+                  box=box.SIMPLE_HEAD, show_edge=False)
+    for col in ("name", "model", "array", "MACs/cycle", "clock", "node", "on-chip",
+                "DRAM bits/cycle", "description"):
+        table.add_column(col, justify="right" if col in ("MACs/cycle", "on-chip",
+                                                         "DRAM bits/cycle") else "left",
+                         no_wrap=col != "description", overflow="ellipsis",
+                         max_width=44 if col == "description" else None)
+    for r in arch_rows():
+        first = r["description"].split(". ")[0].split(": ")[0]
+        table.add_row(r["name"], r["model"], r["array"], f"{r['macs_per_cycle']:,}",
+                      f"{r['clock_hz'] / 1e6:g} MHz", f"{r['technology_nm']} nm",
+                      f"{r['on_chip_bytes'] / 1024:,.0f} KiB",
+                      f"{r['dram_bits_per_cycle']:g}", first)
+    console.print(table)
+
+
+@archs_app.command("show")
+def archs_show_cmd(name: Annotated[str, typer.Argument(help="preset name or YAML path")]
+                   ) -> None:
+    """Print one architecture in full, every field with its unit."""
+    from accelscope.arch import format_arch, load_arch
+
+    console.print(format_arch(load_arch(name)), highlight=False, markup=False)
+
+
+@app.command("validate")
+def validate_cmd(
+    only: Annotated[str, typer.Option(help="only targets whose name starts with this")] = "",
+    sources: Annotated[bool, typer.Option("--sources", help="print each target's source "
+                                          "and note")] = False,
+) -> None:
+    """Compare our numbers with the published ones; exit 1 if a must-hold target fails."""
+    from rich import box
+
+    from accelscope import validate
+
+    table = Table(title="published vs accelscope", box=box.SIMPLE_HEAD, show_edge=False)
+    for col in ("target", "level", "published", "ours", "unit", "error", "tol", "result"):
+        table.add_column(col, justify="left" if col in ("target", "level", "unit", "result")
+                         else "right", overflow="fold")
+    with console.status("computing validation targets ..."):
+        results = validate.run(only)
+    for r in results:
+        t = r.target
+        verdict = ("[green]ok[/]" if r.passed else
+                   "[red]FAIL[/]" if t.level == "must_hold" else "[yellow]outside[/]")
+        table.add_row(t.name, t.level.replace("_", "-"), f"{t.published:.6g}",
+                      "error" if r.ours is None else f"{r.ours:.6g}", t.unit,
+                      "-" if r.rel_error is None else f"{100 * r.rel_error:.2g}%",
+                      f"{100 * t.tolerance:.2g}%", verdict)
+    console.print(table)
+    for r in results:
+        if r.error:
+            console.print(f"[red]{r.target.name}[/]: {r.error}", highlight=False)
+    if sources:
+        for r in results:
+            note = f" -- {r.target.note}" if r.target.note else ""
+            console.print(f"{r.target.name}: {r.target.source}{note}", highlight=False)
+    s = validate.summary(results)
+    console.print(f"{s['targets']} targets: {s['passed']} within tolerance, "
+                  f"{s['must_hold_failed']} must-hold failed, {s['informative_outside']} "
+                  "informative outside tolerance" + ("" if sources else
+                                                     " (--sources prints the citations)"))
+    if s["must_hold_failed"]:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Console entry point: bad input gives a one-paragraph error and exit status 2."""
     try:

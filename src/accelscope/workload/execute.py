@@ -136,6 +136,13 @@ def _gconv_fast(g: GConv, x: torch.Tensor, operand: torch.Tensor | None) -> torc
                             g.dilation, g.G)
         return F.conv2d(_prepare_input(x, g), operand, None, g.stride, 0, g.dilation, g.G)
     if g.map_op == "pass" and g.reduce_op == "max":
+        pt, pl, pb, pr = g.padding
+        if (g.C == 1 and g.K == 1 and g.R * g.S > 1 and g.pad_mode == "zeros"
+                and g.input_dilation == (1, 1) and pt == pb and pl == pr
+                and g.pad_value == float("-inf") and 0 <= pt <= g.R // 2
+                and 0 <= pl <= g.S // 2):
+            # PyTorch pads max pooling with -inf itself: skip the padded copy.
+            return F.max_pool2d(x, (g.R, g.S), g.stride, (pt, pl), g.dilation)
         xp = _prepare_input(x, g)
         if g.C > 1:
             n, _, h, w = xp.shape

@@ -1,0 +1,120 @@
+"""The pipeline: chain -> real activations -> one ``LayerWorkload`` per GConv -> model -> results.
+
+``evaluate_network(chain, arch)`` executes the chain once (``keep_intermediates=True``) so
+that every GConv is evaluated on the real tensors it reads, then calls the accelerator model
+named by the architecture spec on each GConv in chain order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
+
+import torch
+
+from accelscope.errors import AccelscopeError
+from accelscope.models.base import LayerWorkload, get_model
+from accelscope.results import NetworkResult
+from accelscope.workload.execute import execute
+from accelscope.workload.gconv import Chain, GConv, shape4
+
+
+def _density(t: torch.Tensor) -> float:
+    return float(torch.count_nonzero(t)) / max(t.numel(), 1)
+
+
+def default_input(chain: Chain, seed: int = 0) -> torch.Tensor:
+    """The seeded N(0, 1) input used when the caller gives none."""
+    shape = chain.tensors[chain.inputs[0]].shape
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+
+def build_workloads(chain: Chain, inputs: torch.Tensor | Sequence[torch.Tensor] | None = None,
+                    *, mode: Literal["actual", "statistical"] = "actual",
+                    densities: Mapping[str, float] | None = None,
+                    seed: int = 0) -> list[LayerWorkload]:
+    """One workload per GConv of ``chain``.
+
+    ``actual``: the chain is executed on ``inputs`` (a seeded random input if ``None``) and
+    each workload carries its real tensors and measured densities. ``statistical``: no
+    tensors; densities come from ``densities`` (tensor name -> density) where given, else they
+    are measured from one execution (weights always from the parameters).
+    """
+    if mode not in ("actual", "statistical"):
+        raise AccelscopeError(f"mode must be 'actual' or 'statistical', got {mode!r}")
+    tensors: dict[str, torch.Tensor] = {}
+    given = dict(densities or {})
+    need_run = mode == "actual" or any(
+        t not in given for g in chain.gconvs for t in (g.input, g.output))
+    if need_run:
+        x = default_input(chain, seed) if inputs is None else inputs
+        _, tensors = execute(chain, x, keep_intermediates=True)
+    network_inputs = set(chain.inputs)
+    out = []
+    for i, g in enumerate(chain.gconvs):
+        x4 = tensors[g.input].reshape(shape4(tensors[g.input].shape)) if tensors else None
+        y4 = tensors[g.output].reshape(shape4(tensors[g.output].shape)) if tensors else None
+        operand = _operand(g, chain, tensors)
+        dens = {
+            "input": given.get(g.input, _density(x4) if x4 is not None else 1.0),
+            "output": given.get(g.output, _density(y4) if y4 is not None else 1.0),
+            "operand": given.get(g.operand or "", _density(operand)
+                                 if operand is not None else 1.0),
+        }
+        used = {k: v for k, v in chain.params.items()
+                if k == g.operand or any(p.tensor == k for p in g.post_ops)}
+        actual = mode == "actual"
+        out.append(LayerWorkload(
+            gconv=g, network=chain.name, mode=mode,
+            input=x4 if actual else None, operand=operand if actual else None,
+            output=y4 if actual else None, params=used,
+            input_density=dens["input"], operand_density=dens["operand"],
+            output_density=dens["output"], input_is_network_input=g.input in network_inputs,
+            index=i, operand_elems=_numel(chain, g.operand) if g.operand_kind == "tensor"
+            else 0))
+    return out
+
+
+def _numel(chain: Chain, tensor: str | None) -> int:
+    n = 1
+    for s in chain.tensors[tensor].shape:
+        n *= s
+    return n
+
+
+def _operand(g: GConv, chain: Chain, tensors: Mapping[str, torch.Tensor]):
+    if g.operand_kind == "weight":
+        return chain.params[g.operand]
+    if g.operand_kind == "tensor" and tensors:
+        t = tensors[g.operand]
+        return t.reshape(shape4(t.shape))
+    return None
+
+
+def evaluate_workloads(workloads: Sequence[LayerWorkload], spec: Any, *, network: str,
+                       progress: Callable[[int, int], None] | None = None,
+                       details: Mapping[str, Any] | None = None) -> NetworkResult:
+    info = get_model(spec.model)
+    layers = []
+    for i, w in enumerate(workloads):
+        layers.append(info.evaluate(w, spec))
+        if progress is not None:
+            progress(i + 1, len(workloads))
+    provenance = {"arch": f"{spec.name}: {spec.source}", "model": info.description}
+    return NetworkResult(network=network, model=spec.model, arch=spec.name,
+                         clock_hz=float(spec.clock_hz), layers=tuple(layers),
+                         provenance=provenance, details=dict(details or {}))
+
+
+def evaluate_network(chain: Chain, arch: Any, *,
+                     inputs: torch.Tensor | Sequence[torch.Tensor] | None = None,
+                     mode: Literal["actual", "statistical"] = "actual",
+                     densities: Mapping[str, float] | None = None, seed: int = 0,
+                     progress: Callable[[int, int], None] | None = None) -> NetworkResult:
+    """Evaluate every GConv of ``chain`` on ``arch`` (a preset name, a YAML path or a spec)."""
+    from accelscope.arch import load_arch
+
+    spec = load_arch(arch) if isinstance(arch, str) else arch
+    workloads = build_workloads(chain, inputs, mode=mode, densities=densities, seed=seed)
+    return evaluate_workloads(workloads, spec, network=chain.name, progress=progress,
+                              details={"mode": mode, "chain_source": chain.source})

@@ -1,0 +1,56 @@
+"""Counting shared by the accelerator models: useful MACs from real data, compulsory
+footprints of a GConv's tensors, and the spec-derived provenance every result carries."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+
+from accelscope.models.base import LayerWorkload
+from accelscope.workload.execute import _gconv_fast
+
+
+def useful_macs(layer: LayerWorkload) -> int:
+    """Map operations of the GConv whose two operands are both non-zero.
+
+    For a multiply GConv with data this runs the GConv once on the non-zero indicators of its
+    operands (a count per output of at most C*R*S, exact in float32; summed in float64), so
+    padding, dilation, groups and transposed-convolution zero insertion are counted exactly
+    as the executor computes them. Without data (statistical mode) it is the expectation
+    under independent uniform zeros. Add / pass-through GConvs have no zero to skip: all of
+    their operations are useful.
+    """
+    g = layer.gconv
+    if g.map_op != "mul" or g.operand_kind == "none":
+        return g.macs
+    if layer.input is None or layer.operand is None:
+        return round(g.macs * layer.input_density * layer.operand_density)
+    plain = dataclasses.replace(g, post_ops=(), pad_value=0.0, mean_pad=False,
+                                reduce_op="sum" if g.reduce_op != "none" else "none")
+    xi = (layer.input != 0).to(torch.float32)
+    wi = (layer.operand != 0).to(torch.float32)
+    counts = _gconv_fast(plain, xi, wi)
+    return int(counts.to(torch.float64).sum().round().item())
+
+
+def footprint_elems(layer: LayerWorkload) -> dict[str, int]:
+    """Elements of each tensor a GConv touches at least once: input, operand (weight or
+    second activation, at its real, possibly broadcast, size) and output."""
+    g = layer.gconv
+    out = {"input": g.input_elems, "output": g.output_elems}
+    if g.operand_kind == "weight":
+        out["weight"] = g.weight_elems
+    elif g.operand_kind == "tensor":
+        out["operand"] = layer.operand_elems
+    return out
+
+
+def spec_provenance(spec: Any) -> dict[str, str]:
+    """What every result records about the spec: its source and the defaults it took."""
+    prov = {"arch": f"{spec.name} ({spec.source})"}
+    defaults = spec.defaults_used() if hasattr(spec, "defaults_used") else []
+    if defaults:
+        prov["arch.defaults_used"] = ", ".join(defaults)
+    return prov

@@ -1,0 +1,117 @@
+"""Published numbers and ours, side by side.
+
+A ``Target`` is one published number (value, unit, citation, honest tolerance) and the
+function that computes ours. ``must_hold`` targets fail ``accelscope validate`` (and the test
+suite) when ours falls outside the tolerance; ``informative`` ones are reported with their
+error and an explanation of the gap. Each accelerator model registers its targets in a module
+of this package.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from accelscope.errors import AccelscopeError
+
+# Modules that register targets when imported (each accelerator issue adds its own).
+TARGET_MODULES = ("accelscope.validate.workload_targets",)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One published number and how to compute ours.
+
+    ``tolerance`` is relative (|ours - published| / |published|); for a published value
+    printed with few digits it should be no tighter than half a unit of its last digit.
+    """
+
+    name: str
+    published: float
+    unit: str
+    source: str
+    tolerance: float
+    level: Literal["must_hold", "informative"]
+    compute: Callable[[], float]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    target: Target
+    ours: float | None
+    seconds: float
+    error: str | None = None  # set when computing ours raised
+
+    @property
+    def rel_error(self) -> float | None:
+        if self.ours is None:
+            return None
+        if self.target.published == 0:
+            return abs(self.ours)
+        return abs(self.ours - self.target.published) / abs(self.target.published)
+
+    @property
+    def passed(self) -> bool:
+        err = self.rel_error
+        return err is not None and math.isfinite(err) and err <= self.target.tolerance
+
+    @property
+    def failed_must_hold(self) -> bool:
+        return self.target.level == "must_hold" and not self.passed
+
+
+_TARGETS: dict[str, Target] = {}
+
+
+def register(target: Target) -> Target:
+    if target.name in _TARGETS:
+        raise ValueError(f"validation target {target.name!r} registered twice")
+    if target.tolerance < 0:
+        raise ValueError(f"target {target.name!r}: tolerance must be >= 0")
+    _TARGETS[target.name] = target
+    return target
+
+
+def targets(prefix: str = "") -> list[Target]:
+    """Registered targets whose name starts with ``prefix`` (all when empty)."""
+    for mod in TARGET_MODULES:
+        importlib.import_module(mod)
+    chosen = [t for n, t in _TARGETS.items() if n.startswith(prefix)]
+    if prefix and not chosen:
+        groups = sorted({n.split(".")[0] for n in _TARGETS})
+        raise AccelscopeError(f"no validation target starts with {prefix!r}; target groups: "
+                              f"{', '.join(groups)}")
+    return chosen
+
+
+def run(prefix: str = "", *, on_result: Callable[[TargetResult], None] | None = None
+        ) -> list[TargetResult]:
+    """Compute ours for every chosen target; an exception becomes a failed result."""
+    out = []
+    for t in targets(prefix):
+        t0 = time.perf_counter()
+        try:
+            ours, err = float(t.compute()), None
+        except Exception as exc:  # a broken target must show up as a failure, not a crash
+            ours, err = None, f"{type(exc).__name__}: {exc}"
+        r = TargetResult(t, ours, time.perf_counter() - t0, err)
+        out.append(r)
+        if on_result is not None:
+            on_result(r)
+    return out
+
+
+def summary(results: Iterable[TargetResult]) -> dict[str, int]:
+    results = list(results)
+    return {"targets": len(results), "passed": sum(r.passed for r in results),
+            "must_hold_failed": sum(r.failed_must_hold for r in results),
+            "informative_outside": sum(not r.passed and r.target.level == "informative"
+                                       for r in results)}
+
+
+__all__ = ["Target", "TargetResult", "register", "run", "summary", "targets"]

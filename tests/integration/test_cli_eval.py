@@ -1,0 +1,81 @@
+"""``accelscope run / compare / archs / validate`` run as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from accelscope.results import NetworkResult
+
+
+def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "accelscope.cli", *args], capture_output=True,
+                          text=True, timeout=600, cwd=cwd,
+                          env={**os.environ, "COLUMNS": "160"})
+
+
+def test_run_prints_layers_and_writes_results(tmp_path):
+    r = run("run", "tiny", "--arch", "ideal", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "tiny on ideal" in r.stdout and "total" in r.stdout and "cycles" in r.stdout
+    res = NetworkResult.from_json((tmp_path / "results.json").read_text())
+    assert res.arch == "ideal" and len(res.layers) == 8
+    assert NetworkResult.from_csv((tmp_path / "results.csv").read_text()).cycles == res.cycles
+    assert (tmp_path / "layers.png").read_bytes()[:4] == b"\x89PNG"
+    assert res.details["mode"] == "actual"
+
+
+def test_run_with_pruning_and_statistical_mode(tmp_path):
+    r = run("run", "tiny", "--arch", "ideal", "--prune", "magnitude:0.3", "--mode",
+            "statistical", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    res = NetworkResult.from_json((tmp_path / "results.json").read_text())
+    assert res.details["prune"] == "magnitude:0.3" and res.details["mode"] == "statistical"
+    conv = next(x for x in res.layers if x.kind == "conv")
+    assert conv.macs_useful < 0.5 * conv.macs
+
+
+def test_compare_side_by_side(tmp_path):
+    r = run("compare", "tiny", "--arch", "ideal,cpu", "--baseline", "cpu", "--out",
+            str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ratios vs cpu" in r.stdout
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip().startswith(("ideal", "cpu"))]
+    assert len(lines) == 2 and lines[1].rstrip().endswith("1x")
+    assert (tmp_path / "compare.png").exists()
+    assert (tmp_path / "ideal" / "results.json").exists()
+    csv = (tmp_path / "compare.csv").read_text().splitlines()
+    assert csv[0].startswith("arch,model,cycles") and len(csv) == 3
+
+
+def test_archs_list_and_show():
+    r = run("archs")
+    assert r.returncode == 0, r.stderr
+    for name in ("ideal", "cpu", "gpu"):
+        assert name in r.stdout
+    r = run("archs", "show", "ideal")
+    assert r.returncode == 0, r.stderr
+    assert "macs_per_cycle: 1024" in r.stdout and "[MACs/cycle]" in r.stdout
+
+
+def test_validate_prints_ours_next_to_theirs():
+    r = run("validate", "--only", "workload.alexnet-caffe", "--sources")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "workload.alexnet-caffe.conv1.macs_batch4" in r.stdout
+    assert "JSSC" in r.stdout and "must-hold failed" in r.stdout
+
+
+def test_bad_arch_inputs_give_clear_errors(tmp_path):
+    r = run("run", "tiny", "--arch", "idael")
+    assert r.returncode == 2 and "ideal" in r.stderr and "Traceback" not in r.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nmodel: ideal\nname: y\n")
+    r = run("run", "tiny", "--arch", str(bad))
+    assert r.returncode == 2 and "bad.yaml:3" in r.stderr and "duplicate" in r.stderr
+    r = run("compare", "tiny", "--arch", "ideal,cpu", "--baseline", "gpu")
+    assert r.returncode == 2 and "--baseline" in r.stderr
+    r = run("run", "tiny", "--arch", "ideal", "--prune", "magnitude:lots")
+    assert r.returncode == 2 and "magnitude:lots" in r.stderr
+    r = run("validate", "--only", "nonexistent")
+    assert r.returncode == 2 and "target groups" in r.stderr
