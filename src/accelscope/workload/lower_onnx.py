@@ -994,7 +994,7 @@ def _check(proto, label: str, path: Path | None) -> None:
         raise InputFileError(f"{label}: holds no ONNX graph (an empty, truncated or non-ONNX "
                              "file); export the model again with torch.onnx.export")
     try:
-        if path is not None and proto.ByteSize() > 2**31 - 1:
+        if path is not None:  # the C++ checker reads the file: no Python re-serialisation
             onnx.checker.check_model(str(path))
         else:
             onnx.checker.check_model(proto)
@@ -1076,6 +1076,31 @@ def _input_shapes(inputs, input_shape: Any, label: str) -> list[tuple[int, ...]]
     return shapes
 
 
+def _strip_large_initializers(m, max_elems: int = 4096) -> None:
+    """Replace big initializers by typed graph inputs of the same shape.
+
+    Shape inference serialises the whole model; for AlexNet's 61 M parameters that took most
+    of the lowering time. Only small initializers (shape tensors, scales) carry values that
+    inference needs, so the large ones keep only their type and shape.
+    """
+    import onnx
+
+    keep, typed = [], []
+    declared = {i.name for i in m.graph.input}
+    for init in m.graph.initializer:
+        n = 1
+        for d in init.dims:
+            n *= d
+        if n <= max_elems:
+            keep.append(init)
+        elif init.name not in declared:
+            typed.append(onnx.helper.make_tensor_value_info(init.name, init.data_type,
+                                                            list(init.dims)))
+    del m.graph.initializer[:]
+    m.graph.initializer.extend(keep)
+    m.graph.input.extend(typed)
+
+
 def _inferred_shapes(proto, inputs, shapes) -> dict[str, tuple[int, ...]]:
     """Static shapes from ONNX shape inference with the chosen input shapes (best effort)."""
     import onnx
@@ -1083,6 +1108,7 @@ def _inferred_shapes(proto, inputs, shapes) -> dict[str, tuple[int, ...]]:
     try:
         m = onnx.ModelProto()
         m.CopyFrom(proto)
+        _strip_large_initializers(m)
         by_name = {i.name: s for i, s in zip(inputs, shapes, strict=True)}
         for vi in m.graph.input:
             if vi.name in by_name:
