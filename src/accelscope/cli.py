@@ -260,6 +260,25 @@ def _evaluate(workloads, spec, chain, details):
                                   details=details)
 
 
+def _fitted_table(title: str, cols: list[str], rows: list[list[str]], *, flex: str,
+                  right: set[str]) -> Table:
+    """A table whose columns keep their full width; only ``flex`` shrinks (and folds or
+    ellipsises) when the terminal is narrow."""
+    from rich import box
+    from rich.text import Text
+
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for i, col in enumerate(cols):
+        width = max([len(col)] + [Text.from_markup(r[i]).cell_len for r in rows])
+        table.add_column(col, justify="right" if col in right else "left",
+                         no_wrap=col != flex,
+                         overflow="fold" if col == flex else "ellipsis",
+                         min_width=None if col == flex else width)
+    for r in rows:
+        table.add_row(*r)
+    return table
+
+
 def _layer_table(result, limit: int | None) -> Table:
     from rich import box
 
@@ -440,24 +459,21 @@ def archs_cmd(ctx: typer.Context) -> None:
     """List the architecture presets with their key parameters."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich import box
 
     from accelscope.arch import arch_rows
 
-    table = Table(title="architecture presets (accelscope archs show NAME prints one in full)",
-                  box=box.SIMPLE_HEAD, show_edge=False)
-    for col in ("name", "model", "array", "MACs/cycle", "clock", "node", "on-chip",
-                "DRAM bits/cycle", "description"):
-        table.add_column(col, justify="right" if col in ("MACs/cycle", "on-chip",
-                                                         "DRAM bits/cycle") else "left",
-                         no_wrap=col != "description", overflow="ellipsis",
-                         max_width=44 if col == "description" else None)
+    rows = []
     for r in arch_rows():
         first = r["description"].split(". ")[0].split(": ")[0]
-        table.add_row(r["name"], r["model"], r["array"], f"{r['macs_per_cycle']:,}",
-                      f"{r['clock_hz'] / 1e6:g} MHz", f"{r['technology_nm']} nm",
-                      f"{r['on_chip_bytes'] / 1024:,.0f} KiB",
-                      f"{r['dram_bits_per_cycle']:g}", first)
+        rows.append([r["name"], r["model"], r["array"], f"{r['macs_per_cycle']:,}",
+                     f"{r['clock_hz'] / 1e6:g} MHz", f"{r['technology_nm']} nm",
+                     f"{r['on_chip_bytes'] / 1024:,.0f} KiB",
+                     f"{r['dram_bits_per_cycle']:g}", first])
+    table = _fitted_table(
+        "architecture presets (accelscope archs show NAME prints one in full)",
+        ["name", "model", "array", "MACs/cycle", "clock", "node", "on-chip",
+         "DRAM bits/cycle", "description"], rows, flex="description",
+        right={"MACs/cycle", "on-chip", "DRAM bits/cycle"})
     console.print(table)
 
 
@@ -477,24 +493,24 @@ def validate_cmd(
                                           "and note")] = False,
 ) -> None:
     """Compare our numbers with the published ones; exit 1 if a must-hold target fails."""
-    from rich import box
 
     from accelscope import validate
 
-    table = Table(title="published vs accelscope", box=box.SIMPLE_HEAD, show_edge=False)
-    for col in ("target", "level", "published", "ours", "unit", "error", "tol", "result"):
-        table.add_column(col, justify="left" if col in ("target", "level", "unit", "result")
-                         else "right", overflow="fold")
     with console.status("computing validation targets ..."):
         results = validate.run(only)
+    rows = []
     for r in results:
         t = r.target
         verdict = ("[green]ok[/]" if r.passed else
                    "[red]FAIL[/]" if t.level == "must_hold" else "[yellow]outside[/]")
-        table.add_row(t.name, t.level.replace("_", "-"), f"{t.published:.6g}",
-                      "error" if r.ours is None else f"{r.ours:.6g}", t.unit,
-                      "-" if r.rel_error is None else f"{100 * r.rel_error:.2g}%",
-                      f"{100 * t.tolerance:.2g}%", verdict)
+        rows.append([t.name, "must" if t.level == "must_hold" else "info",
+                     f"{t.published:.6g}", "error" if r.ours is None else f"{r.ours:.6g}",
+                     t.unit, "-" if r.rel_error is None else f"{100 * r.rel_error:.2g}%",
+                     f"{100 * t.tolerance:.2g}%", verdict])
+    table = _fitted_table("published vs accelscope (must = must hold, info = informative)",
+                          ["target", "level", "published", "ours", "unit", "error", "tol",
+                           "result"], rows, flex="target",
+                          right={"published", "ours", "error", "tol"})
     console.print(table)
     for r in results:
         if r.error:
