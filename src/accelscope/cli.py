@@ -337,7 +337,8 @@ BatchOpt = Annotated[int | None, typer.Option(help="batch size N")]
 InputOpt = Annotated[str, typer.Option(
     "--input", help="'random' (seeded) or an image file, resized and ImageNet-normalised")]
 PruneOpt = Annotated[str | None, typer.Option(
-    help="prune weights first, e.g. magnitude:0.3 or nm:2:4 (docs/sparsity.md)")]
+    help="prune weights first: 0.7 (prune 70 %), magnitude:0.3 (keep 30 %), nm:2:4, "
+         "block:4x1:0.5 (docs/sparsity.md)")]
 ModeOpt = Annotated[str, typer.Option(help="actual (real tensors) or statistical (densities)")]
 WeightsOpt = Annotated[Path | None, typer.Option(help="state_dict file for a zoo model")]
 ShapeOpt = Annotated[str | None, typer.Option("--input-shape", help="N,C,H,W")]

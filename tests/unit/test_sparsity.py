@@ -217,6 +217,17 @@ def test_bad_specs_name_the_token(bad, msg):
         parse_prune_spec(bad)
 
 
+def test_bare_number_is_the_fraction_pruned_away(tiny):
+    chain, _ = tiny
+    spec = parse_prune_spec("0.7,stem.0=dense")
+    assert spec.method == "magnitude" and spec.density == pytest.approx(0.3)
+    assert spec.overrides == (("stem.0", 1.0),)
+    res = prune(chain, "0.7")
+    assert [lp.after for lp in res.layers][1] == pytest.approx(0.3, abs=0.01)
+    with pytest.raises(PruneSpecError, match="fraction of weights pruned away"):
+        parse_prune_spec("7")
+
+
 def test_override_that_matches_nothing_is_an_error(tiny):
     chain, _ = tiny
     with pytest.raises(PruneSpecError, match="'conv9' matches no prunable layer"):

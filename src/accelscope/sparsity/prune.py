@@ -23,6 +23,7 @@ Spec grammar (``parse_prune_spec``), one method then optional per-layer override
                            ``global``; only ``dense`` for ``nm``). Every GLOB must match.
 
 D is the density kept (0.3 keeps 30 % of the weights), so ``magnitude:0.3`` is 70 % sparsity.
+A bare number is the other way round, the fraction pruned away: ``0.7`` = ``magnitude:0.3``.
 """
 
 from __future__ import annotations
@@ -120,6 +121,12 @@ def parse_prune_spec(text: str) -> PruneSpec:
     """Parse ``METHOD[,GLOB=D]...`` (see the module docstring); errors name the bad token."""
     tokens = [t.strip() for t in str(text).split(",")]
     head, rest = tokens[0], tokens[1:]
+    if re.fullmatch(r"\d*\.?\d+", head):  # "--prune 0.7": the fraction pruned away
+        sparsity = float(head)
+        if not 0.0 <= sparsity <= 1.0:
+            raise PruneSpecError(f"prune spec token {head!r}: a bare number is the fraction "
+                                 f"of weights pruned away and must be in [0, 1]")
+        head = f"magnitude:{round(1.0 - sparsity, 12):g}"
     found = next(((name, rx.match(head)) for name, rx in _METHODS.items() if rx.match(head)),
                  None)
     if found is None:
