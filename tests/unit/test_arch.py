@@ -360,11 +360,15 @@ def test_level_lookup():
 
 # -- every field documents its unit ---------------------------------------------------------------
 UNITS = {"bits", "bytes", "bits/cycle", "cycles", "Hz", "nm", "pJ/bit", "W", "MACs/cycle",
-         "MACs/cycle/PE", "PEs per dimension", "count"}
+         "MACs/cycle/PE", "PEs per dimension", "count", "PEs", "ops/cycle", "elements",
+         "elements/cycle", "filters"}
 MARKERS = {"unitless", "name", "text", "choice", "flag", "section"}
 
 
 def spec_classes():
+    from accelscope.models.base import model_names
+
+    model_names()  # registers every built-in model's spec class
     classes = {ArchSpec, HostSpec, ComputeSpec, MemoryLevel, DramSpec, HostParams}
     classes |= {spec_class(m) for m in spec_models()}
     return sorted(classes, key=lambda c: c.__name__)

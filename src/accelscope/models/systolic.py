@@ -1,0 +1,202 @@
+"""The dense systolic GEMM accelerator (SCALE-Sim's machine), one engine for os / ws / is.
+
+Every multiply-and-sum GConv with a weight operand (convolution, FC, grouped and depthwise
+convolution, transposed convolution) runs as the IM2COL GEMM of ``systolic_core`` on the
+``rows x cols`` array: compute cycles, folds, mapping efficiency and utilisation are exact
+against SCALE-Sim v3 (``docs/systolic.md``). A grouped convolution is one GEMM per group, run
+back to back (SCALE-Sim's per-channel ``DP`` layers). GConvs that are not GEMMs (pooling,
+element-wise add and multiply, standalone per-channel scales) run on a vector unit beside the
+array at ``systolic.vector_ops_per_cycle`` operations per cycle.
+
+Memory: the three double-buffered SRAMs of the spec (one holding inputs, one weights, one
+outputs) serve the operand-matrix accesses SCALE-Sim counts; DRAM moves each tensor of the
+layer once (compulsory traffic) and, in ``user`` bandwidth mode, a layer takes at least its
+DRAM traffic divided by the DRAM bandwidth (the excess is reported as ``dram_bandwidth``
+stall). In ``calc`` mode DRAM is assumed fast enough (SCALE-Sim's CALC mode).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from accelscope.arch.spec import ArchSpec, _Spec, register_spec
+from accelscope.energy import get_table
+from accelscope.energy import provenance as energy_provenance
+from accelscope.models._common import footprint_elems, spec_provenance, useful_macs
+from accelscope.models.base import LayerWorkload, UnsupportedLayerError, register_model
+from accelscope.models.systolic_core import Gemm, SystolicTiming, systolic_timing
+from accelscope.results import Access, LayerResult
+from accelscope.workload.gconv import GConv
+
+
+class SystolicParams(_Spec):
+    """Parameters of the systolic engine beyond the shared compute and memory sections."""
+
+    dataflow: Literal["os", "ws", "is"] = Field(
+        description="Which operand stays in the PEs: output, weight or input stationary "
+                    "[choice]")
+    bandwidth_mode: Literal["calc", "user"] = Field(
+        description="'calc': DRAM keeps up (SCALE-Sim's CALC mode); 'user': the DRAM "
+                    "bandwidth of the dram section limits each layer [choice]")
+    vector_ops_per_cycle: int = Field(
+        ge=1, description="Rate of the vector unit that runs the GConvs that are not GEMMs "
+                          "(pooling, element-wise, per-channel scale) [ops/cycle]")
+    im2col: Literal["ideal", "software"] = Field(
+        description="'ideal': the IM2COL operand matrix is addressed in place, DRAM moves "
+                    "the input tensor once (SCALE-Sim); 'software': a host expands it in "
+                    "DRAM first (Gemmini without its im2col unit), so DRAM moves the whole "
+                    "IM2COL matrix twice (host write, array read) [choice]")
+
+
+@register_spec("systolic")
+class SystolicSpec(ArchSpec):
+    """A systolic array with one SRAM per operand (SCALE-Sim's organisation)."""
+
+    model: Literal["systolic"] = Field(description="Always 'systolic' for this spec class "
+                                                   "[name]")
+    systolic: SystolicParams = Field(description="Systolic engine parameters [section]")
+
+    @model_validator(mode="after")
+    def _one_sram_per_operand(self) -> SystolicSpec:
+        if len(self.compute.array) != 2:
+            raise ValueError(f"compute.array must be [rows, cols] for a systolic array, got "
+                             f"{list(self.compute.array)}")
+        for t in ("input", "weight", "output"):
+            holders = [m.name for m in self.memory if t in m.holds]
+            if len(holders) != 1:
+                raise ValueError(f"memory: a systolic spec needs exactly one SRAM holding "
+                                 f"{t}, found {holders or 'none'}")
+        return self
+
+    def sram_for(self, tensor: str):
+        return next(m for m in self.memory if tensor in m.holds)
+
+
+def gemm_of(g: GConv) -> Gemm | None:
+    """The GEMM a GConv runs as on the array, or ``None`` for a vector-unit GConv."""
+    if g.map_op != "mul" or g.reduce_op != "sum" or g.operand_kind != "weight":
+        return None
+    if g.C * g.R * g.S == 1 and g.K == 1:  # a per-channel scale: one MAC per element
+        return None
+    return Gemm(pixels=g.N * g.P * g.Q, window=g.C * g.R * g.S, filters=g.K, repeats=g.G)
+
+
+def layer_timing(g: GConv, spec: SystolicSpec) -> SystolicTiming | None:
+    gemm = gemm_of(g)
+    if gemm is None:
+        return None
+    rows, cols = spec.compute.array
+    return systolic_timing(gemm, rows, cols, spec.systolic.dataflow,
+                           cycles_per_mac=spec.compute.cycles_per_op,
+                           pipeline_depth=spec.compute.pipeline_depth)
+
+
+@register_model("systolic", description="dense systolic GEMM array (os/ws/is), compute "
+                "timing exact against SCALE-Sim v3; vector unit for non-GEMM layers",
+                uses_data=False)
+def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
+    g = layer.gconv
+    if not isinstance(spec, SystolicSpec):
+        raise UnsupportedLayerError("systolic", g, "the spec is not a systolic spec (its "
+                                    "model key must be 'systolic')")
+    c = spec.compute
+    table = get_table(spec.energy_table)
+    if table.normalized:
+        raise UnsupportedLayerError("systolic", g, f"energy table {table.name!r} is "
+                                    "normalized; the systolic model needs absolute pJ")
+    bits = int(c.operand_bits)
+    fp = c.number == "fp"
+    prov = {**spec_provenance(spec), **energy_provenance(table)}
+    details: dict = {}
+    timing = layer_timing(g, spec)
+    if timing is not None:
+        compute_cycles = timing.compute_cycles
+        sram_words = {"input": (timing.ifmap_sram_reads, 0),
+                      "weight": (timing.filter_sram_reads, 0),
+                      "output": (0, timing.ofmap_sram_writes)}
+        details |= {"unit": "array", "dataflow": timing.dataflow, "Sr": timing.Sr,
+                    "Sc": timing.Sc, "T": timing.T, "row_folds": timing.row_folds,
+                    "col_folds": timing.col_folds, "repeats": timing.repeats,
+                    "fold_cycles": timing.fold_cycles,
+                    "mapping_efficiency": timing.mapping_efficiency,
+                    "compute_utilization": timing.compute_utilization}
+        op_pj = table.mac_pj(bits, fp=fp, acc_bits=None if fp else c.accumulator_bits)
+        prov["energy.op"] = f"mac_pj({bits}, fp={fp}, acc_bits={c.accumulator_bits})"
+    else:
+        lanes = spec.systolic.vector_ops_per_cycle
+        compute_cycles = math.ceil(g.macs / lanes) * c.cycles_per_op + c.pipeline_depth
+        foot = footprint_elems(layer)
+        sram_words = {t: (n, 0) for t, n in foot.items() if t != "output"}
+        sram_words["output"] = (0, foot["output"])
+        details |= {"unit": "vector", "vector_ops_per_cycle": lanes}
+        if g.map_op == "mul":
+            op_pj = table.mac_pj(bits, fp=fp, acc_bits=None if fp else c.accumulator_bits)
+            prov["energy.op"] = f"mac_pj({bits}) on the vector unit"
+        else:
+            acc = bits if fp else c.accumulator_bits
+            action = f"{'fp' if fp else 'int'}_add_{acc}b"
+            op_pj = table.lookup(action).value
+            prov["energy.op"] = f"{action} on the vector unit"
+
+    accesses: list[Access] = []
+    energy = {"compute": g.macs * op_pj}
+    for tensor, (rd, wr) in sram_words.items():
+        level = spec.sram_for("input" if tensor == "operand" else tensor)
+        accesses.append(Access(level.name, tensor, reads=rd, writes=wr, read_bits=rd * bits,
+                               write_bits=wr * bits))
+        e_rd, e_wr = level.energy_pj_per_bit_read, level.energy_pj_per_bit_write
+        if e_rd is None or e_wr is None:
+            per_bit = table.sram_pj_per_bit(level.size_bytes, level.word_bits)
+            prov[f"energy.{level.name}"] = (f"SRAM model: {per_bit:.4g} pJ/bit for "
+                                            f"{level.size_bytes} B x {level.word_bits}-bit")
+            e_rd = per_bit if e_rd is None else e_rd
+            e_wr = per_bit if e_wr is None else e_wr
+        energy[level.name] = energy.get(level.name, 0.0) + rd * bits * e_rd + wr * bits * e_wr
+
+    # DRAM: compulsory traffic, each tensor once; a software IM2COL matrix written and read
+    d = spec.dram
+    dram_bits = 0
+    foot = footprint_elems(layer)
+    if timing is not None and spec.systolic.im2col == "software" and (g.R * g.S > 1
+                                                                        or g.stride != (1, 1)):
+        expanded = g.G * g.N * g.P * g.Q * g.C * g.R * g.S
+        foot["input"] = expanded
+        accesses.append(Access("dram", "im2col", writes=math.ceil(expanded * bits / d.word_bits),
+                               write_bits=expanded * bits))
+        dram_bits += expanded * bits
+        details["software_im2col_elems"] = expanded
+    for tensor, n in foot.items():
+        b = n * bits
+        dram_bits += b
+        w = tensor == "output"
+        accesses.append(Access("dram", tensor, reads=0 if w else math.ceil(b / d.word_bits),
+                               writes=math.ceil(b / d.word_bits) if w else 0,
+                               read_bits=0 if w else b, write_bits=b if w else 0))
+    dram_pj = d.energy_pj_per_bit
+    if dram_pj is None:
+        dram_pj = table.dram_pj_per_bit
+        prov["energy.dram"] = f"{dram_pj:.4g} pJ/bit from {table.name}"
+    energy["dram"] = dram_bits * dram_pj
+    prov["memory"] = ("SRAM accesses: SCALE-Sim's operand-matrix counts; DRAM: compulsory "
+                      "traffic, each tensor once" + ("; software IM2COL matrix written and "
+                                                     "read through DRAM"
+                                                     if spec.systolic.im2col == "software"
+                                                     else ""))
+
+    stalls: dict[str, int] = {}
+    cycles = compute_cycles
+    if spec.systolic.bandwidth_mode == "user":
+        dram_cycles = math.ceil(dram_bits / d.bandwidth_bits_per_cycle)
+        if dram_cycles > compute_cycles:
+            stalls["dram_bandwidth"] = dram_cycles - compute_cycles
+            cycles = dram_cycles
+    macs_issued = g.macs
+    return LayerResult(
+        layer=g.name, kind=g.kind, model="systolic", arch=spec.name,
+        clock_hz=float(spec.clock_hz), peak_macs_per_cycle=int(c.macs_per_cycle),
+        cycles=max(cycles, 1), macs=g.macs, macs_issued=macs_issued,
+        macs_useful=useful_macs(layer), accesses=tuple(accesses), energy_pj=energy,
+        stall_cycles=stalls, details=details, provenance=prov)
