@@ -151,7 +151,7 @@ def test_mac_convention():
     assert t.mac_pj(16, fp=True) == pytest.approx(1.5)
     assert t.mac_pj(16, fp=True, acc_bits=32) == pytest.approx(1.1 + 0.9)
     assert t.mac_pj(32, fp=True) == pytest.approx(4.6)
-    with pytest.raises(EnergyTableError, match=r"int_mult_4b.*int 8, 16, 32"):
+    with pytest.raises(EnergyTableError, match=r"int_mult_4b.*int 8, 16, 24, 32"):
         t.mac_pj(4)
     with pytest.raises(EnergyTableError, match="fp_mult_8b"):
         t.mac_pj(8, fp=True)

@@ -266,6 +266,16 @@ def _geo_mid(lo: float, hi: float) -> float:
     return math.sqrt(lo * hi)
 
 
+def _power_law(e8: float, e32: float, bits: int) -> float:
+    # log energy linear in log bits through the 8- and 32-bit values
+    return e8 * (bits / 8) ** (math.log(e32 / e8) / math.log(4))
+
+
+_INTERP24_NOTE = (
+    "derived: not in the source; power-law interpolation between the 8- and 32-bit values "
+    "(log energy linear in log bits), for 24-bit accumulators (SPOTS, SCNN)"
+)
+
 _INTERP_NOTE = (
     "derived: not in the source; power-law interpolation between the 8- and 32-bit values "
     "(log energy linear in log bits), i.e. sqrt(e8 * e32)"
@@ -279,6 +289,7 @@ HOROWITZ_45NM = EnergyTable(
     entries={
         "int_add_8b": _h(0.03),
         "int_add_16b": _h(_geo_mid(0.03, 0.1), _INTERP_NOTE, derived=True),
+        "int_add_24b": _h(_power_law(0.03, 0.1, 24), _INTERP24_NOTE, derived=True),
         "int_add_32b": _h(0.1),
         "int_mult_8b": _h(0.2),
         "int_mult_16b": _h(_geo_mid(0.2, 3.1), _INTERP_NOTE, derived=True),
