@@ -487,6 +487,52 @@ def archs_show_cmd(name: Annotated[str, typer.Argument(help="preset name or YAML
     console.print(format_arch(load_arch(name)), highlight=False, markup=False)
 
 
+@app.command("scalesim")
+def scalesim_cmd(
+    config: Annotated[Path, typer.Option("--config", help="SCALE-Sim .cfg file")],
+    topology: Annotated[Path, typer.Option("--topology", help="SCALE-Sim topology CSV")],
+    gemm: Annotated[bool, typer.Option("--gemm", help="the topology lists GEMMs (name, M, "
+                                                     "N, K) as with SCALE-Sim's -i gemm")
+                    ] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="directory for COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, "
+             "DETAILED_ACCESS_REPORT.csv (default out/scalesim-RUN_NAME)")] = None,
+) -> None:
+    """Run a SCALE-Sim config and topology; write SCALE-Sim's three reports."""
+    import time
+
+    from accelscope.interop.scalesim import read_config, read_topology, simulate, write_reports
+
+    cfg = read_config(config)
+    layers = read_topology(topology, gemm=gemm)
+    t0 = time.perf_counter()
+    reports = simulate(cfg, layers)
+    wall = time.perf_counter() - t0
+    out = out or Path("out") / f"scalesim-{cfg.run_name}"
+    paths = write_reports(reports, out)
+    rows = []
+    for r in reports:
+        c, d = r.compute, r.detail
+        rows.append([r.layer.name, f"{c['total_cycles_incl_prefetch']:,}",
+                     f"{c['total_cycles']:,}", f"{c['stall_cycles']:,}",
+                     f"{c['overall_util_pct']:.1f}", f"{c['mapping_efficiency_pct']:.1f}",
+                     f"{d['ifmap_dram'][2]:,}", f"{d['filter_dram'][2]:,}",
+                     f"{d['ofmap_dram'][2]:,}"])
+    console.print(_fitted_table(
+        f"{cfg.run_name}: {cfg.array_rows}x{cfg.array_cols} {cfg.dataflow}, "
+        f"{cfg.bandwidth_mode.upper()} bandwidth",
+        ["layer", "cycles incl. prefetch", "cycles", "stalls", "util %", "map eff %",
+         "DRAM ifmap rd", "DRAM filter rd", "DRAM ofmap wr"], rows, flex="layer",
+        right={"cycles incl. prefetch", "cycles", "stalls", "util %", "map eff %",
+               "DRAM ifmap rd", "DRAM filter rd", "DRAM ofmap wr"}))
+    total = sum(r.compute["total_cycles"] for r in reports)
+    console.print(f"{len(reports)} layers, {total:,} cycles, simulated in {wall:.3f} s",
+                  highlight=False)
+    for dflt in cfg.defaults_used:
+        console.print(f"[yellow]default:[/] {dflt} (not in {config})", highlight=False)
+    console.print(f"wrote {', '.join(str(p) for p in paths)}", highlight=False)
+
+
 @app.command("validate")
 def validate_cmd(
     only: Annotated[str, typer.Option(help="only targets whose name starts with this")] = "",
