@@ -44,6 +44,11 @@ class SystolicParams(_Spec):
     vector_ops_per_cycle: int = Field(
         ge=1, description="Rate of the vector unit that runs the GConvs that are not GEMMs "
                           "(pooling, element-wise, per-channel scale) [ops/cycle]")
+    memory_model: Literal["scalesim", "compulsory"] = Field(
+        description="'scalesim': SCALE-Sim's double-buffered SRAMs and DRAM interface "
+                    "(partial sums of ws/is row folds go to DRAM, prefetch and drain cycles, "
+                    "stalls in user mode; models/systolic_memory.py); 'compulsory': each tensor "
+                    "crosses DRAM once, an accumulator keeps partial sums on chip [choice]")
     im2col: Literal["ideal", "software"] = Field(
         description="'ideal': the IM2COL operand matrix is addressed in place, DRAM moves "
                     "the input tensor once (SCALE-Sim); 'software': a host expands it in "
@@ -156,8 +161,42 @@ def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
             e_wr = per_bit if e_wr is None else e_wr
         energy[level.name] = energy.get(level.name, 0.0) + rd * bits * e_rd + wr * bits * e_wr
 
-    # DRAM: compulsory traffic, each tensor once; a software IM2COL matrix written and read
     d = spec.dram
+    dram_pj = d.energy_pj_per_bit
+    if dram_pj is None:
+        dram_pj = table.dram_pj_per_bit
+        prov["energy.dram"] = f"{dram_pj:.4g} pJ/bit from {table.name}"
+    if timing is not None and spec.systolic.memory_model == "scalesim":
+        mem, how = _scalesim_memory(g, spec, timing)
+        words = {"input": mem["ifmap_dram_reads"], "weight": mem["filter_dram_reads"],
+                 "output": mem["ofmap_dram_writes"]}
+        dram_bits = 0
+        for tensor, n in words.items():
+            b = n * bits
+            dram_bits += b
+            w = tensor == "output"
+            accesses.append(Access("dram", tensor, reads=0 if w else n, writes=n if w else 0,
+                                   read_bits=0 if w else b, write_bits=b if w else 0))
+        energy["dram"] = dram_bits * dram_pj
+        details |= {"scalesim": mem, "scalesim_geometry": how}
+        prov["memory"] = ("SCALE-Sim v3 double-buffered scratchpads and DRAM interface, "
+                          f"{spec.systolic.bandwidth_mode} mode (models/systolic_memory.py); "
+                          f"layer as {how}")
+        total = mem["total_cycles"] + mem["repeats"] * 1  # SCALE-Sim reports the last index
+        cycles = max(mem["total_cycles_incl_prefetch"], total)
+        stalls = {}
+        if mem["stall_cycles"]:
+            stalls["dram_bandwidth"] = mem["stall_cycles"]
+        if cycles > total:
+            stalls["dram_prefetch_drain"] = cycles - total
+        return LayerResult(
+            layer=g.name, kind=g.kind, model="systolic", arch=spec.name,
+            clock_hz=float(spec.clock_hz), peak_macs_per_cycle=int(c.macs_per_cycle),
+            cycles=max(cycles, 1), macs=g.macs, macs_issued=g.macs,
+            macs_useful=useful_macs(layer), accesses=tuple(accesses), energy_pj=energy,
+            stall_cycles=stalls, details=details, provenance=prov)
+
+    # DRAM: compulsory traffic, each tensor once; a software IM2COL matrix written and read
     dram_bits = 0
     foot = footprint_elems(layer)
     if timing is not None and spec.systolic.im2col == "software" and (g.R * g.S > 1
@@ -175,10 +214,6 @@ def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
         accesses.append(Access("dram", tensor, reads=0 if w else math.ceil(b / d.word_bits),
                                writes=math.ceil(b / d.word_bits) if w else 0,
                                read_bits=0 if w else b, write_bits=b if w else 0))
-    dram_pj = d.energy_pj_per_bit
-    if dram_pj is None:
-        dram_pj = table.dram_pj_per_bit
-        prov["energy.dram"] = f"{dram_pj:.4g} pJ/bit from {table.name}"
     energy["dram"] = dram_bits * dram_pj
     prov["memory"] = ("SRAM accesses: SCALE-Sim's operand-matrix counts; DRAM: compulsory "
                       "traffic, each tensor once" + ("; software IM2COL matrix written and "
@@ -200,3 +235,49 @@ def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
         cycles=max(cycles, 1), macs=g.macs, macs_issued=macs_issued,
         macs_useful=useful_macs(layer), accesses=tuple(accesses), energy_pj=energy,
         stall_cycles=stalls, details=details, provenance=prov)
+
+
+def _scalesim_memory(g: GConv, spec: SystolicSpec, timing: SystolicTiming):
+    """SCALE-Sim's memory report for a GEMM GConv, summed over its groups.
+
+    A convolution SCALE-Sim can express (one image, square stride, no dilation, zero
+    padding) uses its conv geometry, so overlapping windows share DRAM reads; anything else
+    (batch > 1, FC, dilation, transposed convolution) uses SCALE-Sim's GEMM form (M x K by
+    K x N), where every IM2COL element is its own address. Words are operands: SRAM sizes and
+    DRAM bandwidth are converted at ``compute.operand_bits``.
+    """
+    from accelscope.models.systolic_memory import scalesim_memory
+
+    bits = spec.compute.operand_bits
+    word_bytes = bits / 8
+
+    def kb(tensor: str) -> int:
+        return max(int(spec.sram_for(tensor).size_bytes / word_bytes // 1024), 1)
+
+    bw = max(int(spec.dram.bandwidth_bits_per_cycle // bits), 1)
+    conv_ok = (g.N == 1 and g.stride[0] == g.stride[1] and g.dilation == (1, 1)
+               and g.input_dilation == (1, 1) and g.pad_mode == "zeros")
+    if conv_ok:
+        geo = {"ifmap_h": (g.P - 1) * g.stride[0] + g.R, "ifmap_w": (g.Q - 1) * g.stride[1] + g.S,
+               "filter_h": g.R, "filter_w": g.S, "channels": g.C, "num_filter": g.K,
+               "stride": g.stride[0]}
+        how = (f"conv {geo['ifmap_h']}x{geo['ifmap_w']}x{g.C}, {g.R}x{g.S}x{g.K}, stride "
+               f"{g.stride[0]}" + (f", x{g.G} groups" if g.G > 1 else ""))
+    else:
+        geo = {"ifmap_h": timing.macs // timing.repeats // (g.C * g.R * g.S * g.K),
+               "ifmap_w": g.C * g.R * g.S, "filter_h": 1, "filter_w": g.C * g.R * g.S,
+               "channels": 1, "num_filter": g.K, "stride": 1}
+        how = (f"GEMM M={geo['ifmap_h']} K={geo['ifmap_w']} N={g.K}"
+               + (f", x{g.G} groups" if g.G > 1 else ""))
+    rows, cols = spec.compute.array
+    rep = scalesim_memory(dataflow=spec.systolic.dataflow, array_rows=rows, array_cols=cols,
+                          ifmap_sram_kb=kb("input"), filter_sram_kb=kb("weight"),
+                          ofmap_sram_kb=kb("output"),
+                          bandwidth_mode=spec.systolic.bandwidth_mode,
+                          ifmap_dram_bw_words=bw, filter_dram_bw_words=bw,
+                          ofmap_dram_bw_words=bw, **geo)
+    keys = ("total_cycles_incl_prefetch", "total_cycles", "stall_cycles", "ifmap_dram_reads",
+            "filter_dram_reads", "ofmap_dram_writes")
+    out = {k: int(getattr(rep, k)) * g.G for k in keys}
+    out["repeats"] = g.G
+    return out, how

@@ -19,7 +19,8 @@ from typing import Literal
 from accelscope.errors import AccelscopeError
 
 # Modules that register targets when imported (each accelerator issue adds its own).
-TARGET_MODULES = ("accelscope.validate.workload_targets", "accelscope.validate.spots_targets")
+TARGET_MODULES = ("accelscope.validate.workload_targets",
+                  "accelscope.validate.systolic_targets", "accelscope.validate.spots_targets")
 
 
 @dataclass(frozen=True)
