@@ -449,6 +449,60 @@ def compare_cmd(
                   f"results in {dest}/<arch>/")
 
 
+def _parse_densities(text: str) -> list[float]:
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        vals = []
+    if not vals:
+        raise InputFileError(f"--densities {text!r} is not a comma-separated list of numbers; "
+                             "write e.g. --densities 0.1,0.2,0.5,1.0")
+    return vals
+
+
+@app.command("sweep-density")
+def sweep_density_cmd(
+    model: Annotated[str, typer.Argument(help="zoo model name")],
+    arch: Annotated[str, typer.Option(help="comma-separated presets or YAML paths")],
+    densities: Annotated[str, typer.Option(
+        help="weight = activation densities to sweep, comma-separated")] =
+        "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0",
+    include_fc: Annotated[bool, typer.Option(
+        "--include-fc", help="sweep the fully-connected layers too")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="directory for density_sweep.csv and density_sweep.png "
+             "(default out/sweep-density-MODEL)")] = None,
+    seed: SeedOpt = 0,
+) -> None:
+    """Speed-up and energy against operand density, every conv layer re-drawn with uniformly
+    random weights and activations at each density (SCNN, ISCA 2017, Fig. 10)."""
+    from accelscope.arch import load_arch
+    from accelscope.report.density_sweep import density_sweep
+
+    refs = [a.strip() for a in arch.split(",") if a.strip()]
+    if not refs:
+        raise InputFileError("--arch needs at least one preset name or YAML path")
+    specs = [load_arch(a) for a in refs]
+    dens = _parse_densities(densities)
+    dest = out or Path("out") / f"sweep-density-{model}"
+    with console.status(f"sweeping {len(dens)} densities x {len(specs)} archs ..."):
+        df = density_sweep(model, specs, dens, dest, include_fc=include_fc, seed=seed)
+    base = df["baseline"].iloc[0]
+    names = list(dict.fromkeys(df["arch"]))
+    cols = ["density"] + [f"{a} speed-up" for a in names] + [f"{a} energy" for a in names]
+    rows = []
+    for d, sub in df.groupby("density", sort=True):
+        by = {r["arch"]: r for _, r in sub.iterrows()}
+        rows.append([f"{d:g}"] + [f"{by[a]['speedup']:.3g}x" for a in names]
+                    + [f"{by[a]['energy_rel']:.3g}" for a in names])
+    console.print(_fitted_table(
+        f"{df['network'].iloc[0]}: {int(df['layers'].iloc[0])} layers, speed-up over {base} "
+        f"and energy relative to {base}", cols, rows, flex="density",
+        right=set(cols) - {"density"}))
+    console.print(f"wrote {dest / 'density_sweep.csv'}, {dest / 'density_sweep.png'}",
+                  highlight=False)
+
+
 # -- architectures and validation ----------------------------------------------------------
 archs_app = typer.Typer(help="List architecture presets, or show one in full.",
                         invoke_without_command=True)

@@ -79,3 +79,23 @@ def test_bad_arch_inputs_give_clear_errors(tmp_path):
     assert r.returncode == 2 and "magnitude:lots" in r.stderr
     r = run("validate", "--only", "nonexistent")
     assert r.returncode == 2 and "target groups" in r.stderr
+
+
+def test_sweep_density_prints_table_and_writes_plot(tmp_path):
+    r = run("sweep-density", "tiny", "--arch", "scnn,dcnn", "--densities", "0.2,1.0",
+            "--out", str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "speed-up over dcnn" in r.stdout
+    rows = [ln.split() for ln in r.stdout.splitlines() if ln.strip().startswith(("0.2", "1 "))]
+    assert len(rows) == 2
+    # at density 0.2 SCNN skips zeros and beats DCNN; the baseline column is exactly 1x
+    assert float(rows[0][1].rstrip("x")) > 1.0 and rows[0][2] == "1x"
+    assert (tmp_path / "density_sweep.png").read_bytes()[:4] == b"\x89PNG"
+    assert len((tmp_path / "density_sweep.csv").read_text().splitlines()) == 5
+
+
+def test_sweep_density_rejects_bad_densities(tmp_path):
+    r = run("sweep-density", "tiny", "--arch", "scnn", "--densities", "0.5,abc")
+    assert r.returncode == 2 and "--densities" in r.stderr
+    r = run("sweep-density", "tiny", "--arch", "scnn", "--densities", "1.5")
+    assert r.returncode == 2 and "outside (0, 1]" in r.stderr

@@ -1,0 +1,1185 @@
+"""SCNN: planar-tiled, input-stationary, Cartesian-product (PT-IS-CP) sparse CNN accelerator,
+and its dense twins DCNN and DCNN-opt (the same model with flags from the spec).
+
+Reference: Parashar, Rhu, Mukkara, Puglielli, Venkatesan, Khailany, Emer, Keckler, Dally,
+"SCNN: An Accelerator for Compressed-sparse Convolutional Neural Networks", ISCA 2017
+(arXiv 1708.04485). What the paper fixes and what we assumed is in ``docs/scnn.md``.
+
+Dataflow of a convolution (``_scnn_core`` holds the counting machinery): the input plane is
+cut into one ``Wt x Ht`` tile per PE (all input channels); output channels are processed in
+groups of ``Kc`` sized to one half of the double-buffered accumulator; for every group and
+input channel, each PE multiplies every vector of ``I`` activation entries it holds by every
+vector of ``F`` weight entries of the group (Cartesian product, ``ceil(w/F) * ceil(a/I)``
+multiplier cycles), scattering the ``F*I`` products through a crossbar into ``A`` banks; a
+cycle whose products collide in a bank stalls the PE (bank conflicts). The PEs meet at a
+barrier after each output group; the post-processing unit (PPU) then exchanges output halos
+with the neighbours, applies the activation and compresses the group into the OARAM while the
+other accumulator half takes the next group. FC layers spread output channels over the PEs
+and broadcast the input: one activation meets ``F`` weights per cycle (25 % of the array's
+peak, as the paper states). Pooling, element-wise and per-channel layers run in the PPUs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import Field, model_validator
+
+from accelscope.arch.spec import ArchSpec, _Spec, register_spec
+from accelscope.energy import get_table
+from accelscope.energy import provenance as energy_provenance
+from accelscope.models import _scnn_core as core
+from accelscope.models._common import spec_provenance, useful_macs
+from accelscope.models.base import LayerWorkload, UnsupportedLayerError, register_model
+from accelscope.results import Access, LayerResult
+from accelscope.sparsity.formats import get_format
+from accelscope.workload.gconv import GConv
+
+PAPER = ("Parashar et al., 'SCNN: An Accelerator for Compressed-sparse Convolutional Neural "
+         "Networks', ISCA 2017 (arXiv 1708.04485)")
+LEVELS = ("accumulator", "weight_fifo", "iaram", "oaram")
+
+
+class ScnnParams(_Spec):
+    """SCNN / DCNN parameters (per PE unless said otherwise)."""
+
+    weight_vector: int = Field(ge=1, description="F: weight entries one PE multiplies per "
+                                                 "cycle (a power of two) [count]")
+    activation_vector: int = Field(ge=1, description="I: activation entries one PE "
+                                                     "multiplies per cycle [count]")
+    accumulator_banks: int = Field(ge=1, description="A: accumulator banks per PE, a power of "
+                                                     "two and a multiple of 4F [count]")
+    accumulator_bank_entries: int = Field(ge=1, description="Partial sums one bank holds in "
+                                                            "one buffer half [elements]")
+    accumulator_double_buffered: bool = Field(
+        description="Two accumulator halves: the PPU drains one output group while the "
+                    "multipliers fill the other [flag]")
+    weight_fifo_entries: int = Field(ge=1, description="Weight FIFO depth in vectors of F "
+                                                       "weights; a weight block larger than "
+                                                       "the FIFO is re-streamed [count]")
+    skip_zeros: bool = Field(description="Multiply only the entries of the compressed streams "
+                                         "(SCNN); false: every element (DCNN) [flag]")
+    scatter_crossbar: bool = Field(
+        description="Products reach hashed accumulator banks through a crossbar: bank "
+                    "conflicts stall and the crossbar costs energy (SCNN); false: the dense "
+                    "dataflow's fixed, conflict-free routing (DCNN) [flag]")
+    gate_zero_products: bool = Field(description="Clock-gate the multiplier and accumulation "
+                                                 "of a product with a zero operand "
+                                                 "(DCNN-opt) [flag]")
+    onchip_activation_format: Literal["zrl", "dense"] = Field(
+        description="How IARAM/OARAM store activations: 'zrl' (values + 4-bit zero runs) or "
+                    "'dense' [choice]")
+    dram_activation_format: Literal["zrl", "dense"] = Field(
+        description="How activations travel to and from DRAM [choice]")
+    weight_format: Literal["zrl", "dense"] = Field(description="How weights are stored and "
+                                                               "streamed [choice]")
+    run_bits: int = Field(ge=1, le=8, description="Zero-run index width of the 'zrl' "
+                                                  "format [bits]")
+    inter_layer: Literal["dram", "on_chip"] = Field(
+        description="'dram': each layer reads its input from and writes its output to DRAM "
+                    "(docs/assumptions.md item 11, what the conformance kit checks); "
+                    "'on_chip': activations stay in IARAM/OARAM between layers, DRAM only "
+                    "for the network input and for tiles that do not fit (the paper) "
+                    "[choice]")
+    ppu_ops_per_cycle: int = Field(ge=1, description="Outputs (or pooling / element-wise "
+                                                     "operations) one PPU processes per "
+                                                     "cycle [ops/cycle]")
+    halo_psums_per_cycle: int = Field(ge=1, description="Partial sums one PE sends to a "
+                                                        "neighbour per cycle "
+                                                        "[elements/cycle]")
+    crossbar_pj_per_bit: float = Field(ge=0, description="Energy of one bit of a product "
+                                                         "crossing the scatter crossbar "
+                                                         "[pJ/bit]")
+    conflict_exact_max_steps: int = Field(
+        ge=0, description="Count bank conflicts exactly, cycle by cycle, when a layer has at "
+                          "most this many multiplier steps; above it, estimate them from "
+                          "samples [count]")
+    conflict_samples: int = Field(
+        ge=1, description="Steps sampled per layer for the bank-conflict estimate, shared "
+                          "among the (weight fill, activation fill) classes by their step "
+                          "counts, at least 32 each [count]")
+    sample_seed: int = Field(ge=0, description="Seed of the bank-conflict sampler and of the "
+                                               "synthetic activations of statistical mode "
+                                               "[unitless]")
+
+
+@register_spec("scnn")
+class ScnnSpec(ArchSpec):
+    """SCNN (sparse) or DCNN / DCNN-opt (dense twins): PT-IS-CP dataflow on a PE grid."""
+
+    model: Literal["scnn"] = Field(description="Always 'scnn' for this spec class [name]")
+    scnn: ScnnParams = Field(description="SCNN parameters [section]")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScnnSpec:
+        p, c = self.scnn, self.compute
+        if len(c.array) != 2:
+            raise ValueError(f"compute.array must be [pe_rows, pe_cols], got {list(c.array)}")
+        if c.macs_per_pe != p.weight_vector * p.activation_vector:
+            raise ValueError(f"compute.macs_per_pe {c.macs_per_pe} must be F x I = "
+                             f"{p.weight_vector} x {p.activation_vector}")
+        f, a = p.weight_vector, p.accumulator_banks
+        if f & (f - 1) or a & (a - 1) or a % (4 * f):
+            raise ValueError(f"scnn: the bank hash needs F ({f}) and A ({a}) powers of two "
+                             "with A a multiple of 4F")
+        if p.skip_zeros and (p.onchip_activation_format, p.weight_format) != ("zrl", "zrl"):
+            raise ValueError("scnn.skip_zeros walks the compressed streams: it needs "
+                             "onchip_activation_format and weight_format 'zrl'")
+        names = [m.name for m in self.memory]
+        if sorted(names) != sorted(LEVELS):
+            raise ValueError(f"memory: an SCNN spec has exactly the levels {', '.join(LEVELS)}"
+                             f" (private per PE, banks = PEs); found {', '.join(names)}")
+        n_pe = c.array[0] * c.array[1]
+        for m in self.memory:
+            if m.banks != n_pe:
+                raise ValueError(f"memory {m.name}: banks must be the PE count {n_pe} (one "
+                                 f"private instance per PE), got {m.banks}")
+        acc = self.level("accumulator")
+        halves = 2 if p.accumulator_double_buffered else 1
+        want = n_pe * halves * a * p.accumulator_bank_entries * c.accumulator_bits // 8
+        if acc.size_bytes != want:
+            raise ValueError(f"memory accumulator: size_bytes must be PEs x halves x banks x "
+                             f"entries x accumulator_bits / 8 = {want}, got {acc.size_bytes}")
+        return self
+
+    @property
+    def n_pe(self) -> int:
+        return int(self.compute.array[0] * self.compute.array[1])
+
+    def per_pe_bytes(self, level: str) -> int:
+        m = self.level(level)
+        return m.size_bytes // m.banks
+
+
+# -- area (16 nm), per PE component ------------------------------------------------------------
+AREA_SOURCE = (f"{PAPER}, Table 4 as summarised in shared/references/spots_scnn_eyeriss.md "
+               "Sec. 2.2: PE 0.123 mm2, chip 7.9 mm2, multiplier array 0.008 mm2 (6 %), scatter "
+               "crossbar 0.026 mm2, memories 57 % [S]; the per-memory split (IARAM+OARAM 20 KB "
+               "0.031 mm2, weight FIFO 0.5 KB 0.004 mm2, accumulators 6 KB 0.036 mm2, other "
+               "0.018 mm2) is recalled [M], consistent with those totals")
+AREA_MM2_PER_KIB_ACT_SRAM = 0.031 / 20     # IARAM + OARAM
+AREA_MM2_PER_KIB_FIFO = 0.004 / 0.5        # weight FIFO (500 B = 50 x 4 x 20 bits)
+AREA_MM2_PER_KIB_ACCUMULATOR = 0.036 / 6   # 2 halves x 32 banks x 32 x 24 bits = 6 KiB
+AREA_MM2_PER_MULTIPLIER = 0.008 / 16       # 16-bit multiplier
+AREA_MM2_PER_CROSSPOINT = 0.026 / (16 * 32)  # 16 x 32 crossbar
+AREA_MM2_PE_OTHER = 0.018                  # PPU, control, halo links
+
+
+def area_mm2(spec: ScnnSpec) -> dict[str, float]:
+    """Area per PE component, the PE and the chip (PEs only) [mm2], from the Table 4 unit
+    areas scaled by this spec's sizes."""
+    p = spec.scnn
+    kib = {m: spec.per_pe_bytes(m) / 1024 for m in LEVELS}
+    mults = p.weight_vector * p.activation_vector
+    pe = {
+        "activation_sram": (kib["iaram"] + kib["oaram"]) * AREA_MM2_PER_KIB_ACT_SRAM,
+        "weight_fifo": kib["weight_fifo"] * AREA_MM2_PER_KIB_FIFO,
+        "multipliers": mults * AREA_MM2_PER_MULTIPLIER,
+        "scatter_crossbar": (mults * p.accumulator_banks * AREA_MM2_PER_CROSSPOINT
+                             if p.scatter_crossbar else 0.0),
+        "accumulators": kib["accumulator"] * AREA_MM2_PER_KIB_ACCUMULATOR,
+        "other": AREA_MM2_PE_OTHER,
+    }
+    out = {f"pe.{k}": v for k, v in pe.items()}
+    out["pe"] = sum(pe.values())
+    out["chip"] = out["pe"] * spec.n_pe
+    return out
+
+
+# -- layer routing -----------------------------------------------------------------------------
+def route(g: GConv) -> Literal["conv", "fc", "ppu"]:
+    """Where a GConv runs: the Cartesian-product array (convolutions), the FC mapping, or the
+    PPUs (pooling, element-wise, per-channel and point-wise layers)."""
+    if g.map_op != "mul" or g.reduce_op != "sum" or g.operand_kind != "weight":
+        return "ppu"
+    if g.C * g.R * g.S == 1 and g.K == 1:
+        return "ppu"  # a per-channel scale: one multiply per element
+    if g.H == 1 and g.W == 1 and g.R == 1 and g.S == 1 and g.P == 1 and g.Q == 1:
+        return "fc"
+    return "conv"
+
+
+# -- counts ------------------------------------------------------------------------------------
+@dataclass
+class Counts:
+    """What one layer did on the array; ``_result`` turns it into a ``LayerResult``."""
+
+    cycles: float
+    stalls: dict[str, float]
+    products: float            # issued multiplier products (Cartesian, incl. useless ones)
+    nz_products: float         # of them, non-zero x non-zero
+    acc_updates: float         # products accumulated (landing on an output)
+    steps: float               # multiplier-array cycles without stalls, all PEs
+    iaram_write_bits: float
+    iaram_read_bits: float
+    fifo_write_bits: float
+    fifo_read_bits: float
+    oaram_write_bits: float
+    acc_drain_reads: float     # accumulator entries read by the PPU (owned + halo)
+    halo_psums: float
+    ppu_ops: float
+    dram_bits: dict[str, float]
+    details: dict = field(default_factory=dict)
+
+
+def _zrl(p: ScnnParams, value_bits: int):
+    return get_format("zrl", value_bits=value_bits, run_bits=p.run_bits)
+
+
+_CHUNK_ELEMS = 1 << 22  # rows are encoded in chunks of about this many elements (memory)
+
+
+def _row_chunks(rows: int, width: int):
+    step = max(1, _CHUNK_ELEMS // max(width, 1))
+    for a in range(0, rows, step):
+        yield a, min(a + step, rows)
+
+
+def _entries_rows(mask2d: np.ndarray, p: ScnnParams, value_bits: int) -> np.ndarray:
+    """zrl entries (non-zeros + placeholders) of every row, via the format's exact sizes."""
+    fmt = _zrl(p, value_bits)
+    out = np.zeros(mask2d.shape[0], dtype=np.int64)
+    for a, b in _row_chunks(*mask2d.shape):
+        out[a:b] = fmt.row_sizes_bits(mask2d[a:b]) // (value_bits + p.run_bits)
+    return out
+
+
+def _vector_conflicts(mask2d: np.ndarray, entries: np.ndarray, f: int, spec: ScnnSpec
+                      ) -> tuple[np.ndarray, dict]:
+    """Per row of an FC weight mask (one stream per row, position = output channel inside
+    the PE): extra cycles of its F-entry vectors, whose products all land on output row and
+    column 0, so the output channel alone picks the bank. Exact when the layer has at most
+    ``conflict_exact_max_steps`` vectors; otherwise the mean extra cycles per vector fill
+    from ``conflict_samples`` vectors of randomly drawn rows, times each row's vectors."""
+    p = spec.scnn
+    n_vec = -(-entries // f)
+    total = int(n_vec.sum())
+    if total <= p.conflict_exact_max_steps:
+        return _row_vector_extra(mask2d, f, p.accumulator_banks)[0], {"mode": "exact",
+                                                                      "steps": total}
+    gen = np.random.default_rng(p.sample_seed)
+    order = gen.permutation(mask2d.shape[0])
+    upto = int(np.searchsorted(np.cumsum(n_vec[order]), p.conflict_samples)) + 1
+    rows = np.sort(order[:upto])
+    _, extra, fills = _row_vector_extra(mask2d[rows], f, p.accumulator_banks)
+    rate = np.zeros(f + 1)
+    for fl in range(1, f + 1):
+        sel = fills == fl
+        rate[fl] = float(extra[sel].mean()) if sel.any() else 0.0
+    full, rem = entries // f, entries % f
+    per_row = full * rate[f] + rate[rem] * (rem > 0)
+    return per_row, {"mode": "sampled", "samples": int(extra.size), "steps": total}
+
+
+def _row_vector_extra(mask2d: np.ndarray, f: int, banks: int):
+    """(extra cycles per row, extra cycles per vector, fill per vector), exactly."""
+    out = np.zeros(mask2d.shape[0], dtype=np.float64)
+    extras, fills = [], []
+    for a, b in _row_chunks(*mask2d.shape):
+        ptr, col, _ = core.zrl_entries(mask2d[a:b])
+        n_e = np.diff(ptr)
+        if not col.size:
+            continue
+        n_vec_row = -(-n_e // f)
+        rank = np.arange(col.size) - np.repeat(ptr[:-1], n_e)
+        vec = np.repeat(np.cumsum(n_vec_row) - n_vec_row, n_e) + rank // f
+        slots = np.tile(-1 - np.arange(f), (int(n_vec_row.sum()), 1))  # distinct fillers
+        k = torch.from_numpy(col)
+        slots[vec, rank % f] = core.bank_of(k, torch.zeros_like(k), torch.zeros_like(k), f,
+                                            banks).numpy()
+        occ = (slots[:, :, None] == slots[:, None, :]).sum(-1).max(-1) - 1
+        out[a:b] = np.bincount(np.repeat(np.arange(b - a), n_vec_row), weights=occ,
+                               minlength=b - a)
+        extras.append(occ)
+        fills.append(np.bincount(vec, minlength=occ.size))
+    if not extras:
+        return out, np.zeros(0), np.zeros(0, dtype=np.int64)
+    return out, np.concatenate(extras), np.concatenate(fills)
+
+
+def _expected_entries(n: np.ndarray, d: float, p: ScnnParams, value_bits: int) -> np.ndarray:
+    fmt = _zrl(p, value_bits)
+    cache: dict[int, float] = {}
+    out = np.zeros(n.shape, dtype=np.float64)
+    for v in np.unique(n):
+        cache[int(v)] = fmt.expected_entries(int(v), d) if v > 0 else 0.0
+    for v, e in cache.items():
+        out[n == v] = e
+    return out
+
+
+def _conv_counts(layer: LayerWorkload, spec: ScnnSpec, w: torch.Tensor) -> Counts:
+    g = layer.gconv
+    p, c = spec.scnn, spec.compute
+    pr, pc = int(c.array[0]), int(c.array[1])
+    n_pe = pr * pc
+    F, Iv = p.weight_vector, p.activation_vector
+    bits = int(c.operand_bits)
+    acc_entries = p.accumulator_banks * p.accumulator_bank_entries
+    t = core.plan(g, pr, pc, acc_entries)
+    pairs = core.make_pairs(g, t.kc)
+    s = core.act_stream_map(g, t)
+    statistical = layer.input is None
+    sparse = p.skip_zeros
+    CC, C, G = g.G * g.C, g.C, g.G
+    n_passes = g.N * t.passes_r * t.passes_c
+    X = n_passes * n_pe
+    nph = t.phases
+
+    # -- activation entries per stream (N, CC, n_sp) --------------------------------------------
+    dense_len = torch.from_numpy(s.length.astype(np.float64))  # (n_sp,)
+    if statistical:
+        d = float(layer.input_density)
+        ent_sp = _expected_entries(s.length, d, p, bits)
+        a_nnz = (dense_len * d)[None, None, :].expand(g.N, CC, -1)
+        a_zrl = torch.from_numpy(ent_sp)[None, None, :].expand(g.N, CC, -1)
+        if sparse:
+            # entries ~ Binomial(length, entries / length): exact for the non-zeros, the
+            # placeholders folded into the rate
+            p_eff = np.where(s.length > 0, ent_sp / np.maximum(s.length, 1), 0.0).clip(0, 1)
+            a_ent = a_zrl
+            fill_sp = core.binomial_fill_classes(s.length, p_eff, Iv)
+            a_fill = torch.from_numpy(fill_sp)[None, None].expand(g.N, CC, -1, -1)
+            a_var = torch.from_numpy(core.binomial_vectors_var(s.length, p_eff, Iv))
+        else:
+            a_ent = dense_len[None, None, :].expand(g.N, CC, -1)
+            a_fill = core.fill_classes(a_ent, Iv)
+    else:
+        vals = core.gather_streams(layer.input.to(torch.float32), s)  # (N*CC, n_sp, L)
+        mask = vals != 0
+        del vals
+        a_nnz = mask.sum(-1).to(torch.float64).reshape(g.N, CC, s.n_sp)
+        m2 = mask.reshape(-1, mask.shape[-1]).numpy()
+        a_zrl = torch.from_numpy(_entries_rows(m2, p, bits).astype(np.float64)).reshape(
+            g.N, CC, s.n_sp)
+        a_ent = a_zrl if sparse else dense_len[None, None, :].expand(g.N, CC, -1)
+        a_fill = core.fill_classes(a_ent, Iv)
+
+    # -- weight entries per stream (pairs, C, phases) ------------------------------------------
+    ws = core.weight_streams(g, w.to(torch.float32), pairs, t)
+    w_dense = torch.from_numpy(ws.length.astype(np.float64))[:, None, :].expand(-1, C, -1)
+    w_nnz = torch.stack([(v != 0).sum(-1) for v in ws.values], dim=-1).to(torch.float64)
+    w_zrl = torch.stack([torch.from_numpy(_entries_rows(
+        (v != 0).reshape(pairs.n * C, v.shape[-1]).numpy(), p, bits).astype(np.float64))
+        .reshape(pairs.n, C) for v in ws.values], dim=-1)
+    w_ent = w_zrl if sparse else w_dense
+    w_fill = core.fill_classes(w_ent, F)  # (Q, C, ph, F)
+
+    # -- arrange activations by (pass, PE) ----------------------------------------------------
+    def by_x(a: torch.Tensor) -> torch.Tensor:
+        return core.arrange_x(a, g.N, G, t)
+
+    grp = torch.from_numpy(pairs.grp)
+    A_fill = by_x(a_fill)                                    # (X, G, J, I)
+    W_fill = w_fill.reshape(pairs.n, C * nph, F)             # (Q, J, F)
+    va = A_fill.sum(-1)
+    vw = W_fill.sum(-1)
+    steps_xq = core.pair_contract(va, vw, grp)               # (X, Q)
+    ea = by_x(a_ent.to(torch.float64))
+    products_xq = core.pair_contract(ea, w_ent.reshape(pairs.n, -1), grp)
+    nz_products = float(core.pair_contract(by_x(a_nnz.to(torch.float64)),
+                                           w_nnz.reshape(pairs.n, -1), grp).sum())
+    products = float(products_xq.sum())
+
+    # -- bank conflicts -------------------------------------------------------------------------
+    stall_xq = torch.zeros_like(steps_xq)
+    conflict_info: dict = {"mode": "none (fixed routing)"}
+    if p.scatter_crossbar:
+        stall_xq, conflict_info = _conflicts(layer, spec, w, t, pairs, s, A_fill, W_fill,
+                                             steps_xq, statistical)
+
+    kg_idx = torch.from_numpy(pairs.kg)
+    steps = torch.zeros(X, t.groups_k, dtype=torch.float64).index_add_(1, kg_idx, steps_xq)
+    stall = torch.zeros(X, t.groups_k, dtype=torch.float64).index_add_(1, kg_idx, stall_xq)
+    busy = (steps + stall).reshape(n_passes, n_pe, t.groups_k)
+    compute = busy.amax(dim=1)                                 # (passes, groups): barrier
+    if statistical and sparse:
+        # the barrier waits for the slowest PE: E[max] over PEs whose times vary with the
+        # random activations, ~ max(mean + sd * z_n) with z_n the expected normal maximum
+        var_x = by_x(a_var[None, None, :].expand(g.N, CC, -1))        # (X, G, J)
+        var_xq = core.pair_contract(var_x, vw * vw, grp)
+        var = torch.zeros(X, t.groups_k, dtype=torch.float64).index_add_(1, kg_idx, var_xq)
+        scale = torch.where(steps > 0, (steps + stall) / steps.clamp(min=1e-12), 1.0)
+        sd = (var.sqrt() * scale).reshape(n_passes, n_pe, t.groups_k)
+        active_pe = int((busy > 0).any(dim=2).sum(dim=1).max())
+        compute = (busy + sd * core.expected_max_normal(active_pe)).amax(dim=1)
+    active = compute > 0
+    compute = compute + active * c.pipeline_depth
+
+    # -- PPU drain: halos + activation + compression, overlapped by the second buffer ----------
+    areas = core.tile_areas(t)
+    kc_act = torch.tensor([min(t.kc, g.G * g.K - k * t.kc) for k in range(t.groups_k)],
+                          dtype=torch.float64)
+    halo = torch.from_numpy(areas["halo"].astype(np.float64))     # (passes_rc, n_pe)
+    own = torch.from_numpy(areas["own"].astype(np.float64))
+    halo_cyc = torch.ceil(halo[:, :, None] * kc_act / p.halo_psums_per_cycle)
+    ppu_cyc = torch.ceil(own[:, :, None] * kc_act / p.ppu_ops_per_cycle)
+    drain = (halo_cyc + ppu_cyc).amax(dim=1).repeat(g.N, 1)      # (passes, groups)
+    seq_c = compute.reshape(-1)
+    seq_d = drain.reshape(-1)
+    if p.accumulator_double_buffered:
+        prev = torch.cat([torch.zeros(1, dtype=torch.float64), seq_d[:-1]])
+        total = float(torch.maximum(seq_c, prev).sum() + seq_d[-1])
+    else:
+        total = float((seq_c + seq_d).sum())
+    total = max(total, 1.0)
+    busy_mean = busy.mean(dim=1)
+    mean_steps = float(steps.reshape(n_passes, n_pe, -1).mean(dim=1).sum())
+    mean_stall = float(stall.reshape(n_passes, n_pe, -1).mean(dim=1).sum())
+    barrier = float((busy.amax(dim=1) - busy_mean).sum())
+    pipeline = float(active.sum()) * c.pipeline_depth
+    exposed = total - float(compute.sum())
+    stalls = {"bank_conflict": mean_stall, "barrier": barrier, "pipeline": pipeline,
+              "halo_ppu": max(exposed, 0.0)}
+
+    # -- storage, SRAM and DRAM traffic ---------------------------------------------------------
+    zrl_bits = bits + p.run_bits
+    a_zrl_x = by_x(a_zrl.to(torch.float64)).sum(dim=(1, 2))      # (X,) zrl entries per tile
+    a_dense_x = by_x(dense_len[None, None, :].expand(g.N, CC, -1)).sum(dim=(1, 2))
+    onchip_in = (a_zrl_x * zrl_bits if p.onchip_activation_format == "zrl"
+                 else a_dense_x * bits)
+    dram_in = float((a_zrl_x * zrl_bits).sum() if p.dram_activation_format == "zrl"
+                    else (a_dense_x * bits).sum())
+    w_bits_stream = (w_zrl * zrl_bits if p.weight_format == "zrl" else w_dense * bits)
+    w_bits = float(w_bits_stream.sum())
+    w_entry_bits = zrl_bits if p.weight_format == "zrl" else bits
+    kg_per_group = max(1, math.ceil(pairs.n / G))
+    iaram_cap = spec.per_pe_bytes("iaram") * 8
+    over = (onchip_in - iaram_cap).clamp(min=0)
+    spill_in = float(over.sum()) * (kg_per_group - 1)
+    # weight blocks larger than the FIFO are re-streamed for every activation vector
+    fifo_cap = p.weight_fifo_entries * F
+    w_tot = w_ent.sum(-1)                                           # (Q, C)
+    w_over = (w_tot - fifo_cap).clamp(min=0)
+    va_tot = va.reshape(n_passes, n_pe, G, C, nph).sum(-1).amax(dim=1)   # (passes, G, C)
+    refetch_vec = (va_tot[:, grp, :] - 1).clamp(min=0)                 # (passes, Q, C)
+    refetch_bits = float((refetch_vec * w_over[None]).sum()) * w_entry_bits
+    dram_w = w_bits * n_passes + refetch_bits
+    out_bits_x, out_dense_bits = _output_bits(layer, spec, t)
+    onchip_out = out_bits_x if p.onchip_activation_format == "zrl" else out_dense_bits
+    oaram_cap = spec.per_pe_bytes("oaram") * 8
+    spill_out = float((onchip_out - oaram_cap).clamp(min=0).sum())
+    dram_out = float(out_bits_x.sum() if p.dram_activation_format == "zrl"
+                     else out_dense_bits.sum())
+    if p.inter_layer == "dram":
+        dram = {"input": dram_in + spill_in, "weight": dram_w, "output": dram_out}
+    else:
+        first = dram_in if layer.input_is_network_input else 0.0
+        frac = spill_out / max(float(onchip_out.sum()), 1.0)
+        dram = {"input": first + spill_in, "weight": dram_w, "output": dram_out * frac}
+
+    # accumulations: in-plane products (exact for non-zeros; placeholders and dense zeros in
+    # the proportion a dense operand pair lands in the plane)
+    dense_products = float(core.pair_contract(by_x(dense_len[None, None, :].expand(
+        g.N, CC, -1)), w_dense.reshape(pairs.n, -1), grp).sum())
+    in_plane_dense = core.dense_in_plane_products(g)
+    f_in = in_plane_dense / dense_products if dense_products else 0.0
+    useful = useful_macs(layer)
+    if sparse:
+        acc_updates = min(useful, nz_products) + (products - nz_products) * f_in
+    elif p.gate_zero_products:
+        acc_updates = float(min(useful, nz_products))
+    else:
+        acc_updates = float(in_plane_dense)
+    fifo_read_entries = float(core.pair_contract(va, w_ent.reshape(pairs.n, -1), grp).sum())
+    n_kg_reads = kg_per_group
+    owned_total = float(own.sum()) * g.N * g.G * g.K
+    halo_total = float(halo.sum()) * g.N * g.G * g.K
+    details = {
+        "path": "conv (PT-IS-CP)",
+        "tiles": [t.rows.tiles, t.cols.tiles], "tile_in": [t.rows.tile, t.cols.tile],
+        "passes": n_passes, "phases": t.phases, "kc": t.kc, "output_groups": t.groups_k,
+        "accumulator_region": t.region_elems,
+        "multiplier_steps": float(steps.sum()),
+        "idle_multiplier_slots": float(steps.sum()) * F * Iv - products,
+        "bank_conflict_cycles": float(stall.sum()),
+        "bank_conflicts": conflict_info,
+        "load_imbalance": barrier / max(float(busy.amax(dim=1).sum()), 1.0),
+        "halo_psums": halo_total,
+        "compressed_bits": {"input": float((a_zrl_x * zrl_bits).sum()),
+                            "weight": float((w_zrl * zrl_bits).sum()),
+                            "output": float(out_bits_x.sum())},
+        "iaram_overflow_pes": int((over > 0).sum()),
+        "oaram_overflow_pes": int((onchip_out > oaram_cap).sum()),
+        "fifo_refetch_bits": refetch_bits,
+        "mean_pe_steps": mean_steps,
+    }
+    return Counts(
+        cycles=total, stalls=stalls, products=products, nz_products=nz_products,
+        acc_updates=acc_updates, steps=float(steps.sum()),
+        iaram_write_bits=float(onchip_in.sum()),
+        iaram_read_bits=float(onchip_in.sum()) * n_kg_reads,
+        fifo_write_bits=dram_w, fifo_read_bits=fifo_read_entries * w_entry_bits,
+        oaram_write_bits=float(onchip_out.sum()), acc_drain_reads=owned_total + halo_total,
+        halo_psums=halo_total, ppu_ops=owned_total, dram_bits=dram, details=details)
+
+
+def _output_bits(layer: LayerWorkload, spec: ScnnSpec, t: core.Tiling):
+    """Per (pass, PE): compressed bits of the outputs it owns (zrl per owned tile and output
+    channel) and their dense bits."""
+    g = layer.gconv
+    p = spec.scnn
+    bits = int(spec.compute.operand_bits)
+    rows_owner = np.searchsorted(t.rows.own_hi, np.arange(g.P), side="right")
+    cols_owner = np.searchsorted(t.cols.own_hi, np.arange(g.Q), side="right")
+    key = (rows_owner[:, None] * t.cols.tiles + cols_owner[None, :]).ravel()
+    n_t = t.rows.tiles * t.cols.tiles
+    counts = np.bincount(key, minlength=n_t)
+    KK = g.G * g.K
+    dense = torch.from_numpy(t.per_tile(counts.reshape(t.rows.tiles, t.cols.tiles))
+                             .astype(np.float64)).repeat(g.N, 1).reshape(-1) * KK * bits
+    if layer.output is None:
+        e = _expected_entries(counts, float(layer.output_density), p, bits)
+        ent = torch.from_numpy(t.per_tile(e.reshape(t.rows.tiles, t.cols.tiles)))
+        return ent.repeat(g.N, 1).reshape(-1) * KK * (bits + p.run_bits), dense
+    order = np.argsort(key, kind="stable")
+    starts = np.cumsum(counts) - counts
+    rank = np.arange(key.size) - starts[key[order]]
+    idx = np.full((n_t, max(int(counts.max()), 1)), g.P * g.Q, dtype=np.int64)
+    idx[key[order], rank] = order
+    y = layer.output.reshape(g.N, KK, g.P * g.Q)
+    flat = torch.cat([y, y.new_zeros(g.N, KK, 1)], dim=2) != 0
+    m = flat[:, :, torch.from_numpy(idx)]                          # (N, KK, n_t, L)
+    ent = _entries_rows(m.reshape(-1, m.shape[-1]).numpy(), p, bits).reshape(g.N, KK, n_t)
+    per_tile = ent.sum(axis=1)                                      # (N, n_t)
+    arranged = np.stack([t.per_tile(per_tile[n].reshape(t.rows.tiles, t.cols.tiles))
+                         for n in range(g.N)])
+    return torch.from_numpy(arranged.reshape(-1).astype(np.float64)) * (bits + p.run_bits), \
+        dense
+
+
+# -- bank conflicts -----------------------------------------------------------------------------
+def _conflicts(layer, spec, w, t, pairs, s, A_fill, W_fill, steps_xq, statistical):
+    """Bank-conflict stall cycles per (pass*PE, pair): exact when the layer is small, else
+    per-class rates from sampled steps times each block's steps of that class."""
+    p = spec.scnn
+    g = layer.gconv
+    total_steps = float(steps_xq.sum())
+    if total_steps == 0:
+        return torch.zeros_like(steps_xq), {"mode": "exact", "steps": 0}
+    if not statistical and total_steps <= p.conflict_exact_max_steps:
+        ent = _entry_tables(g, layer.input, w, t, pairs, s, spec)
+        stall = _exact_stall(g, t, pairs, ent, spec, steps_xq.shape)
+        return stall, {"mode": "exact", "steps": total_steps}
+    if statistical:
+        # the rates come from synthetic i.i.d. activations at the layer's density
+        gen = torch.Generator().manual_seed(p.sample_seed)
+        x_syn = (torch.rand(g.N, g.G * g.C, g.H, g.W, generator=gen)
+                 < float(layer.input_density)).to(torch.float32)
+        ent = _entry_tables(g, x_syn, w, t, pairs, s, spec)
+        A_s = _fill_from_entries(g, t, ent, spec)
+    else:
+        ent = _entry_tables(g, layer.input, w, t, pairs, s, spec)
+        A_s = A_fill
+    rho, n_samp = _sample_rates(g, t, pairs, ent, A_s, W_fill, spec)
+    # stall[x, q] = sum_j sum_af A[x, g(q), j, af] * sum_wf W[q, j, wf] * rho[wf, af]
+    wr = torch.einsum("qjw,wa->qja", W_fill, rho).reshape(W_fill.shape[0], -1)
+    a = A_fill.reshape(A_fill.shape[0], A_fill.shape[1], -1)
+    stall = core.pair_contract(a, wr, torch.from_numpy(pairs.grp))
+    info = {"mode": "sampled", "samples": n_samp, "steps": total_steps,
+            "mean_extra_cycles_full_step": float(rho[-1, -1])}
+    return stall, info
+
+
+@dataclass
+class _Entries:
+    a_ptr: np.ndarray
+    a_hp: torch.Tensor        # (n, 2) padded coordinates of each activation entry
+    w_ptr: np.ndarray
+    w_kl: torch.Tensor        # (n,) output channel inside the group
+    w_rs: torch.Tensor        # (n, 2) tap
+    a_fill_ent: torch.Tensor  # (N, CC, n_sp) entries per activation stream
+
+
+def _entry_tables(g, x4, w, t, pairs, s, spec) -> _Entries:
+    """Coordinates of every stream entry (non-zeros and placeholders, in stream order)."""
+    p = spec.scnn
+    vals = core.gather_streams(x4.to(torch.float32), s)
+    mask = (vals != 0).reshape(-1, vals.shape[-1]).numpy()
+    a_ptr, a_col, _ = core.zrl_entries(mask)
+    rows = np.repeat(np.arange(mask.shape[0]), np.diff(a_ptr))
+    sp = rows % s.n_sp
+    pix = s.index.numpy()[sp, a_col]
+    hp = np.stack([(pix // g.W) * g.input_dilation[0] + g.padding[0],
+                   (pix % g.W) * g.input_dilation[1] + g.padding[1]], axis=1)
+    ent = np.diff(a_ptr).reshape(g.N, g.G * g.C, s.n_sp)
+    del p
+    ws = core.weight_streams(g, w.to(torch.float32), pairs, t)
+    row_l, kl_l, r_l, s_l = [], [], [], []
+    C = g.C
+    for ph, (v, taps) in enumerate(zip(ws.values, ws.taps, strict=True)):
+        m = (v != 0).reshape(pairs.n * C, v.shape[-1]).numpy()
+        ptr, col, _ = core.zrl_entries(m)
+        rr = np.repeat(np.arange(m.shape[0]), np.diff(ptr))   # q * C + c
+        kl, r_, s_ = core.weight_entry_coords(col, rr // C, taps, pairs, g.S)
+        row_l.append(rr * t.phases + ph)
+        kl_l.append(kl)
+        r_l.append(r_)
+        s_l.append(s_)
+    wrow = np.concatenate(row_l)
+    order = np.argsort(wrow, kind="stable")
+    n_rows = pairs.n * C * t.phases
+    w_ptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(wrow, minlength=n_rows), out=w_ptr[1:])
+    return _Entries(a_ptr, torch.from_numpy(hp), w_ptr,
+                    torch.from_numpy(np.concatenate(kl_l)[order]),
+                    torch.from_numpy(np.stack([np.concatenate(r_l)[order],
+                                               np.concatenate(s_l)[order]], axis=1)),
+                    torch.from_numpy(ent.astype(np.float64)))
+
+
+def _fill_from_entries(g, t, ent: _Entries, spec) -> torch.Tensor:
+    return core.arrange_x(core.fill_classes(ent.a_fill_ent, spec.scnn.activation_vector),
+                          g.N, g.G, t)
+
+
+def _x_to_tile(x: torch.Tensor, g, t, pr, pc):
+    """(pass*PE index) -> (image, tile row, tile col)."""
+    n_pe = pr * pc
+    pe = x % n_pe
+    ps = x // n_pe
+    b = ps % t.passes_c
+    a = (ps // t.passes_c) % t.passes_r
+    n = ps // (t.passes_c * t.passes_r)
+    return n, a * pr + pe // pc, b * pc + pe % pc
+
+
+def _gather_steps(g, t, pairs, ent: _Entries, spec, x, q, j, i_vec, j_vec, af, wf):
+    """Cycles and in-plane products of the steps (x, pair q, channel-phase j, activation vector
+    i_vec, weight vector j_vec) with fills af, wf."""
+    p = spec.scnn
+    F, Iv = p.weight_vector, p.activation_vector
+    pr, pc = int(spec.compute.array[0]), int(spec.compute.array[1])
+    n, tr, tc = _x_to_tile(x, g, t, pr, pc)
+    grp = torch.from_numpy(pairs.grp)[q]
+    c = j // t.phases
+    ph = j % t.phases
+    cc = grp * g.C + c
+    sp = (tr * t.cols.tiles + tc) * t.phases + ph
+    arow = (n * (g.G * g.C) + cc) * (t.rows.tiles * t.cols.tiles * t.phases) + sp
+    wrow = (q * g.C + c) * t.phases + ph
+    u = torch.arange(Iv)
+    v = torch.arange(F)
+    a_idx = torch.from_numpy(ent.a_ptr)[arow][:, None] + i_vec[:, None] * Iv + u[None, :]
+    a_ok = u[None, :] < af[:, None]
+    w_idx = torch.from_numpy(ent.w_ptr)[wrow][:, None] + j_vec[:, None] * F + v[None, :]
+    w_ok = v[None, :] < wf[:, None]
+    a_idx = torch.where(a_ok, a_idx, 0)
+    w_idx = torch.where(w_ok, w_idx, 0)
+    hp = ent.a_hp[a_idx] if ent.a_hp.numel() else torch.zeros(*a_idx.shape, 2, dtype=torch.long)
+    kl = ent.w_kl[w_idx]
+    rs = ent.w_rs[w_idx]
+    return core.step_cycles(hp, a_ok, kl, rs, w_ok, g, F, p.accumulator_banks)
+
+
+def _exact_stall(g, t, pairs, ent: _Entries, spec, shape) -> torch.Tensor:
+    p = spec.scnn
+    F, Iv = p.weight_vector, p.activation_vector
+    X, Q = shape
+    J = g.C * t.phases
+    ea_ent = core.arrange_x(ent.a_fill_ent, g.N, g.G, t)    # (X, G, J) entries
+    w_ent = torch.from_numpy(np.diff(ent.w_ptr).astype(np.float64)).reshape(Q, J)
+    grp = torch.from_numpy(pairs.grp)
+    a_q = ea_ent[:, grp, :]                              # (X, Q, J)
+    va = torch.ceil(a_q / Iv)
+    vw = torch.ceil(w_ent / F)
+    nsteps = (va * vw[None]).long()
+    blk = torch.nonzero(nsteps > 0)
+    if blk.numel() == 0:
+        return torch.zeros(shape, dtype=torch.float64)
+    bx, bq, bj = blk[:, 0], blk[:, 1], blk[:, 2]
+    cnt = nsteps[bx, bq, bj]
+    b = torch.repeat_interleave(torch.arange(blk.shape[0]), cnt)
+    start = torch.cumsum(cnt, 0) - cnt
+    off = torch.arange(int(cnt.sum())) - start[b]
+    nvw = vw[bq, bj].long()[b]
+    i_vec = off // nvw
+    j_vec = off % nvw
+    af = (a_q[bx, bq, bj].long()[b] - i_vec * Iv).clamp(max=Iv)
+    wf = (w_ent[bq, bj].long()[b] - j_vec * F).clamp(max=F)
+    cyc, _ = _gather_steps(g, t, pairs, ent, spec, bx[b], bq[b], bj[b], i_vec, j_vec, af, wf)
+    stall = torch.zeros(X * Q, dtype=torch.float64)
+    stall.index_add_(0, (bx * Q + bq)[b], (cyc - 1).to(torch.float64))
+    return stall.reshape(X, Q)
+
+
+def _sample_rates(g, t, pairs, ent: _Entries, A_fill, W_fill, spec):
+    """Mean extra cycles of a step per (weight fill, activation fill) class, from
+    ``conflict_samples`` steps in all, shared among the classes in proportion to their step
+    counts (at least 32 each), each drawn uniformly among its class's steps."""
+    p = spec.scnn
+    F, Iv = p.weight_vector, p.activation_vector
+    X, G, J, _ = A_fill.shape
+    Q = W_fill.shape[0]
+    grp = torch.from_numpy(pairs.grp)
+    gen = torch.Generator().manual_seed(p.sample_seed)
+    rho = torch.zeros(F, Iv, dtype=torch.float64)
+    onehot = torch.nn.functional.one_hot(grp, G).to(torch.float64)  # (Q, G)
+    full_a = A_fill[..., Iv - 1]                      # (X, G, J) full vectors per stream
+    full_w = W_fill[..., F - 1]                       # (Q, J)
+    Sa = A_fill.sum(0)                                # (G, J, Iv)
+    Sw = torch.einsum("qg,qjw->gjw", onehot, W_fill)  # (G, J, F)
+    mass = torch.einsum("gja,gjw->wa", Sa, Sw)        # steps per class
+    total = float(mass.sum())
+    n_total = 0
+    for af in range(1, Iv + 1):
+        A = A_fill[..., af - 1]                                   # (X, G, J)
+        cum_a = torch.cumsum(A.permute(1, 2, 0).reshape(G * J, X), dim=1)
+        for wf in range(1, F + 1):
+            if mass[wf - 1, af - 1] <= 0:
+                continue
+            W = W_fill[..., wf - 1]                               # (Q, J)
+            M = (Sa[..., af - 1] * Sw[..., wf - 1]).reshape(-1)
+            n = max(32, round(p.conflict_samples * float(mass[wf - 1, af - 1]) / total))
+            gj = torch.multinomial(M / M.sum(), n, replacement=True, generator=gen)
+            gg, jj = gj // J, gj % J
+            ua = torch.rand(n, generator=gen, dtype=torch.float64) * cum_a[gj, -1]
+            x = torch.searchsorted(cum_a[gj], ua[:, None], right=True)[:, 0].clamp(max=X - 1)
+            # a pair of the sampled group, in proportion to its vectors of this fill
+            wq = W[:, jj].T * onehot[:, gg].T                    # (n, Q)
+            cum_w = torch.cumsum(wq, dim=1)
+            uw = torch.rand(n, generator=gen, dtype=torch.float64) * cum_w[:, -1]
+            q = torch.searchsorted(cum_w, uw[:, None], right=True)[:, 0].clamp(max=Q - 1)
+            fa = full_a[x, gg, jj].long()
+            fw = full_w[q, jj].long()
+            i_vec = _uniform_below(fa, gen) if af == Iv else fa
+            j_vec = _uniform_below(fw, gen) if wf == F else fw
+            cyc, _ = _gather_steps(g, t, pairs, ent, spec, x, q, jj, i_vec, j_vec,
+                                   torch.full((n,), af), torch.full((n,), wf))
+            rho[wf - 1, af - 1] = float((cyc - 1).to(torch.float64).mean())
+            n_total += n
+    return rho, n_total
+
+
+def _uniform_below(n: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """A uniform integer in [0, n) per element (n >= 1)."""
+    u = torch.rand(n.shape, generator=gen, dtype=torch.float64)
+    return torch.minimum((u * n).long(), (n - 1).clamp(min=0))
+
+
+# -- FC ----------------------------------------------------------------------------------------
+def _fc_counts(layer: LayerWorkload, spec: ScnnSpec, w: torch.Tensor) -> Counts:
+    """Output channels spread over the PEs (``Kp`` each), the input vector broadcast: each
+    activation entry meets ``F`` weight entries of its column per cycle, the other I - 1
+    activation lanes idle."""
+    g = layer.gconv
+    p, c = spec.scnn, spec.compute
+    n_pe = spec.n_pe
+    F = p.weight_vector
+    bits = int(c.operand_bits)
+    zb = bits + p.run_bits
+    KK, CC = g.G * g.K, g.G * g.C
+    kp = -(-KK // n_pe)
+    w2 = w.reshape(KK, g.C) != 0
+    nzm = torch.zeros(n_pe * kp, CC, dtype=torch.bool)   # block-diagonal over the groups
+    for grp in range(g.G):
+        nzm[grp * g.K:(grp + 1) * g.K, grp * g.C:(grp + 1) * g.C] = w2[grp * g.K:(grp + 1) * g.K]
+    # weight streams per (PE, input channel): the PE's output channels of that column
+    wm = nzm.reshape(n_pe, kp, CC).permute(0, 2, 1)                     # (PE, CC, kp)
+    kk = torch.arange(n_pe * kp)
+    per_grp = torch.zeros(n_pe, g.G, dtype=torch.float64)
+    real = kk < KK
+    per_grp.index_put_((kk[real] // kp, kk[real] // g.K), torch.ones(int(real.sum()),
+                       dtype=torch.float64), accumulate=True)
+    w_dense = per_grp[:, torch.arange(CC) // g.C]                       # (PE, CC)
+    w_zrl = torch.from_numpy(_entries_rows(wm.reshape(-1, kp).numpy(), p, bits)
+                             .astype(np.float64)).reshape(n_pe, CC)
+    w_nnz = wm.sum(-1).to(torch.float64)
+    w_ent = w_zrl if p.skip_zeros else w_dense
+    vw = torch.ceil(w_ent / F)
+    # activation entries per (image, channel)
+    if layer.input is None:
+        d = float(layer.input_density)
+        e = _zrl(p, bits).expected_entries(CC, d) / CC if CC else 0.0
+        a_ent = torch.full((g.N, CC), e if p.skip_zeros else 1.0, dtype=torch.float64)
+        a_nnz = torch.full((g.N, CC), d, dtype=torch.float64)
+        a_zrl_bits = torch.full((g.N,), _zrl(p, bits).expected_entries(CC, d) * zb,
+                                dtype=torch.float64)
+    else:
+        x = layer.input.reshape(g.N, CC) != 0
+        ptr, col, _ = core.zrl_entries(x.numpy())
+        a_mark = torch.zeros(g.N, CC, dtype=torch.float64)
+        rows = np.repeat(np.arange(g.N), np.diff(ptr))
+        a_mark[torch.from_numpy(rows), torch.from_numpy(col)] = 1.0
+        a_ent = a_mark if p.skip_zeros else torch.ones(g.N, CC, dtype=torch.float64)
+        a_nnz = x.to(torch.float64)
+        a_zrl_bits = torch.from_numpy(np.diff(ptr).astype(np.float64)) * zb
+    steps = a_ent @ vw.T                                                 # (N, PE)
+    stall = torch.zeros_like(steps)
+    info: dict = {"mode": "none (fixed routing)"}
+    if p.scatter_crossbar:
+        # exact: the F weights of a vector hash to banks by their output channel alone
+        per_row, info = _vector_conflicts(wm.reshape(-1, kp).numpy(),
+                                          w_ent.reshape(-1).numpy().astype(np.int64), F, spec)
+        stall = a_ent @ torch.from_numpy(per_row).reshape(n_pe, CC).T
+    busy = steps + stall
+    drain = math.ceil(kp / p.ppu_ops_per_cycle)
+    per_image = busy.amax(dim=1) + c.pipeline_depth * (busy.amax(dim=1) > 0) + drain
+    total = max(float(per_image.sum()), 1.0)
+    products = float((a_ent @ w_ent.T).sum())
+    nz_products = float((a_nnz @ w_nnz.T).sum())
+    useful = useful_macs(layer)
+    if p.skip_zeros:
+        acc_updates = float(products)
+    elif p.gate_zero_products:
+        acc_updates = float(min(useful, nz_products))
+    else:
+        acc_updates = products
+    w_bits = float((w_zrl * zb).sum() if p.weight_format == "zrl" else (w_dense * bits).sum())
+    w_entry_bits = zb if p.weight_format == "zrl" else bits
+    in_zrl = float(a_zrl_bits.sum())
+    in_dense = float(g.N * CC * bits)
+    onchip_in = in_zrl if p.onchip_activation_format == "zrl" else in_dense
+    dram_in = in_zrl if p.dram_activation_format == "zrl" else in_dense
+    if layer.output is None:
+        out_zrl = _zrl(p, bits).expected_bits(KK, float(layer.output_density)) * g.N
+    else:
+        out_zrl = float(_zrl(p, bits).row_sizes_bits(
+            (layer.output.reshape(g.N, KK) != 0).numpy()).sum())
+    out_dense = float(g.N * KK * bits)
+    dram_out = out_zrl if p.dram_activation_format == "zrl" else out_dense
+    if p.inter_layer == "dram":
+        dram = {"input": dram_in, "weight": w_bits * g.N, "output": dram_out}
+    else:
+        dram = {"input": dram_in if layer.input_is_network_input else 0.0,
+                "weight": w_bits * g.N, "output": 0.0}
+    mean_b = busy.mean(dim=1)
+    stalls = {"bank_conflict": float(stall.mean(dim=1).sum()),
+              "barrier": float((busy.amax(dim=1) - mean_b).sum()),
+              "pipeline": float(c.pipeline_depth * (busy.amax(dim=1) > 0).sum()),
+              "halo_ppu": float(drain * g.N)}
+    details = {"path": "fc (outputs over PEs, input broadcast)", "outputs_per_pe": kp,
+               "multiplier_steps": float(steps.sum()),
+               "idle_multiplier_slots": float(steps.sum()) * F * p.activation_vector - products,
+               "bank_conflict_cycles": float(stall.sum()), "bank_conflicts": info,
+               "compressed_bits": {"input": in_zrl, "weight": float((w_zrl * zb).sum()),
+                                   "output": out_zrl}}
+    return Counts(
+        cycles=total, stalls=stalls, products=products, nz_products=nz_products,
+        acc_updates=acc_updates, steps=float(steps.sum()),
+        iaram_write_bits=onchip_in * n_pe, iaram_read_bits=onchip_in * n_pe,
+        fifo_write_bits=w_bits * g.N,
+        fifo_read_bits=float((a_ent @ w_ent.T).sum()) * w_entry_bits,
+        oaram_write_bits=out_zrl if p.onchip_activation_format == "zrl" else out_dense,
+        acc_drain_reads=float(g.N * KK), halo_psums=0.0, ppu_ops=float(g.N * KK),
+        dram_bits=dram, details=details)
+
+
+# -- PPU layers ----------------------------------------------------------------------------------
+def _tensor_bits(t: torch.Tensor | None, elems: int, density: float, fmt: str,
+                 p: ScnnParams, bits: int, row: int) -> float:
+    if fmt == "dense":
+        return float(elems * bits)
+    if t is None:
+        rows = max(elems // max(row, 1), 1)
+        return _zrl(p, bits).expected_bits(row, density) * rows
+    return float(_zrl(p, bits).row_sizes_bits((t.reshape(-1, row) != 0).numpy()).sum())
+
+
+def _ppu_counts(layer: LayerWorkload, spec: ScnnSpec) -> Counts:
+    """Pooling, element-wise, per-channel and point-wise GConvs: every operation in the PPUs of
+    all PEs at ``ppu_ops_per_cycle`` each (the input plane tiled as for a convolution)."""
+    g = layer.gconv
+    p, c = spec.scnn, spec.compute
+    bits = int(c.operand_bits)
+    ops = g.macs
+    cycles = math.ceil(ops / (spec.n_pe * p.ppu_ops_per_cycle)) + c.pipeline_depth
+    plane_in, plane_out = g.H * g.W, g.P * g.Q
+    fmt_on, fmt_dram = p.onchip_activation_format, p.dram_activation_format
+    in_on = _tensor_bits(layer.input, g.input_elems, layer.input_density, fmt_on, p, bits,
+                         plane_in)
+    in_dram = _tensor_bits(layer.input, g.input_elems, layer.input_density, fmt_dram, p, bits,
+                           plane_in)
+    out_on = _tensor_bits(layer.output, g.output_elems, layer.output_density, fmt_on, p, bits,
+                          plane_out)
+    out_dram = _tensor_bits(layer.output, g.output_elems, layer.output_density, fmt_dram, p,
+                            bits, plane_out)
+    opnd = 0.0
+    if g.operand_kind == "tensor":
+        n_op = max(layer.operand_elems, 1)
+        row = plane_in if n_op % max(plane_in, 1) == 0 else n_op
+        opnd = _tensor_bits(layer.operand, n_op, layer.operand_density, fmt_dram, p, bits, row)
+    elif g.operand_kind == "weight":
+        opnd = float(g.weight_elems * bits)
+    if p.inter_layer == "dram":
+        dram = {"input": in_dram, "output": out_dram}
+        if g.operand_kind == "tensor":
+            dram["operand"] = opnd
+    else:
+        dram = {"input": in_dram if layer.input_is_network_input else 0.0, "output": 0.0}
+    if g.operand_kind == "weight":
+        dram["weight"] = opnd
+    details = {"path": "ppu", "ppu_ops": ops}
+    return Counts(
+        cycles=float(cycles), stalls={}, products=float(ops), nz_products=float(ops),
+        acc_updates=0.0, steps=0.0, iaram_write_bits=in_on, iaram_read_bits=in_on,
+        fifo_write_bits=opnd if g.operand_kind == "weight" else 0.0,
+        fifo_read_bits=opnd if g.operand_kind == "weight" else 0.0,
+        oaram_write_bits=out_on, acc_drain_reads=0.0, halo_psums=0.0, ppu_ops=float(ops),
+        dram_bits=dram, details=details)
+
+
+# -- the model -----------------------------------------------------------------------------------
+def _level_pj_per_bit(spec: ScnnSpec, name: str, table, prov, size_bytes=None,
+                      word_bits=None) -> float:
+    m = spec.level(name)
+    if m.energy_pj_per_bit_read is not None:
+        return m.energy_pj_per_bit_read
+    size = size_bytes if size_bytes is not None else m.size_bytes // m.banks
+    word = word_bits if word_bits is not None else m.word_bits
+    e = table.sram_pj_per_bit(size, word)
+    prov[f"energy.{name}"] = f"SRAM model: {e:.4g} pJ/bit for {size} B x {word}-bit (per PE)"
+    return e
+
+
+def _weight(layer: LayerWorkload, name: str) -> torch.Tensor:
+    g = layer.gconv
+    if layer.operand is not None:
+        return layer.operand
+    if g.operand in layer.params:
+        return layer.params[g.operand]
+    raise UnsupportedLayerError(name, g, "the weights are needed (SCNN counts the real "
+                                "non-zero weights); give the layer's params")
+
+
+@register_model("scnn", description="SCNN (ISCA 2017): planar-tiled input-stationary "
+                "Cartesian-product dataflow on compressed-sparse weights and activations, "
+                "with its dense twins DCNN / DCNN-opt", uses_data=True)
+def evaluate(layer: LayerWorkload, spec: ScnnSpec) -> LayerResult:
+    g = layer.gconv
+    if not isinstance(spec, ScnnSpec):
+        raise UnsupportedLayerError("scnn", g, "the spec is not an SCNN spec (model: scnn)")
+    p, c = spec.scnn, spec.compute
+    table = get_table(spec.energy_table)
+    if table.normalized:
+        raise UnsupportedLayerError("scnn", g, f"energy table {table.name!r} is normalized; "
+                                    "SCNN needs absolute pJ")
+    prov = {**spec_provenance(spec), **energy_provenance(table)}
+    bits = int(c.operand_bits)
+    path = route(g)
+    if path != "ppu" and any(g.padding) and (g.pad_mode != "zeros" or g.pad_value != 0):
+        raise UnsupportedLayerError(
+            "scnn", g, f"{g.pad_mode} padding (value {g.pad_value}) needs the padded values, "
+            "which SCNN's compressed tiles do not hold (only zero padding is implicit); "
+            "lower the model with zero padding")
+    if path == "conv":
+        try:
+            counts = _conv_counts(layer, spec, _weight(layer, "scnn"))
+        except ValueError as exc:
+            raise UnsupportedLayerError("scnn", g, str(exc)) from None
+    elif path == "fc":
+        counts = _fc_counts(layer, spec, _weight(layer, "scnn"))
+    else:
+        counts = _ppu_counts(layer, spec)
+    warnings: list[str] = []
+    if layer.input is None and path != "ppu":
+        warnings.append("statistical mode: activation counts are expectations under i.i.d. "
+                        "zeros; the barrier takes the largest expected PE time")
+    if counts.details.get("iaram_overflow_pes"):
+        warnings.append("input tiles exceed the IARAM: the overflow is re-read from DRAM for "
+                        "each further output group")
+
+    # -- MAC accounting -------------------------------------------------------------------------
+    useful = useful_macs(layer)
+    if path == "ppu":
+        issued, gated = g.macs, 0
+    else:
+        issued = round(counts.products)
+        gated = round(counts.products - counts.nz_products) if p.gate_zero_products else 0
+        if layer.input is not None and useful > round(counts.nz_products):
+            raise AssertionError(f"SCNN on {g.name}: {useful} useful MACs but only "
+                                 f"{round(counts.nz_products)} non-zero products issued")
+    useful = min(useful, issued - gated)
+
+    # -- energy ---------------------------------------------------------------------------------
+    e_mult = table.lookup(f"int_mult_{bits}b").value
+    add_action = f"int_add_{c.accumulator_bits}b"
+    e_add = table.lookup(add_action).value
+    acc_bank_bytes = spec.per_pe_bytes("accumulator") // (
+        (2 if p.accumulator_double_buffered else 1) * p.accumulator_banks)
+    e_acc = _level_pj_per_bit(spec, "accumulator", table, prov, size_bytes=max(acc_bank_bytes, 1),
+                              word_bits=c.accumulator_bits)
+    e_fifo = _level_pj_per_bit(spec, "weight_fifo", table, prov)
+    e_ia = _level_pj_per_bit(spec, "iaram", table, prov)
+    e_oa = _level_pj_per_bit(spec, "oaram", table, prov)
+    acc_b = int(c.accumulator_bits)
+    energy: dict[str, float] = {}
+    if path == "ppu":
+        energy["ppu"] = counts.ppu_ops * e_add
+    else:
+        energy["multiplier"] = (issued - gated) * e_mult
+        energy["adder"] = counts.acc_updates * e_add
+        energy["accumulator"] = (counts.acc_updates * 2 + counts.acc_drain_reads
+                                 + counts.halo_psums * 2) * acc_b * e_acc
+        if p.scatter_crossbar:
+            energy["crossbar"] = counts.acc_updates * acc_b * p.crossbar_pj_per_bit
+            prov["energy.crossbar"] = (f"{p.crossbar_pj_per_bit:g} pJ/bit x {acc_b}-bit "
+                                       "partial sum per accumulated product (spec)")
+        energy["ppu"] = (counts.ppu_ops + counts.halo_psums) * e_add
+    energy["weight_fifo"] = (counts.fifo_write_bits + counts.fifo_read_bits) * e_fifo
+    energy["iaram"] = (counts.iaram_write_bits + counts.iaram_read_bits) * e_ia
+    energy["oaram"] = counts.oaram_write_bits * e_oa
+    dram_pj = (spec.dram.energy_pj_per_bit if spec.dram.energy_pj_per_bit is not None
+               else table.dram_pj_per_bit)
+    dram_total = sum(counts.dram_bits.values())
+    energy["dram"] = dram_total * dram_pj
+    prov["energy.ops"] = (f"int_mult_{bits}b per issued, non-gated product; {add_action} + "
+                          f"accumulator bank read-modify-write ({acc_bank_bytes} B bank) per "
+                          f"accumulated product; {add_action} per PPU operation")
+    prov["memory"] = ("inter_layer=dram: every layer reads its input from and writes its output "
+                      "to DRAM (assumptions item 11)" if p.inter_layer == "dram" else
+                      "inter_layer=on_chip: activations stay in IARAM/OARAM between layers; "
+                      "DRAM only for the network input, spilled tiles and weights")
+
+    # -- accesses -------------------------------------------------------------------------------
+    d = spec.dram
+    accesses = [
+        Access("iaram", "input", reads=math.ceil(counts.iaram_read_bits / bits),
+               writes=math.ceil(counts.iaram_write_bits / bits),
+               read_bits=round(counts.iaram_read_bits), write_bits=round(counts.iaram_write_bits)),
+        Access("weight_fifo", "weight", reads=math.ceil(counts.fifo_read_bits / bits),
+               writes=math.ceil(counts.fifo_write_bits / bits),
+               read_bits=round(counts.fifo_read_bits), write_bits=round(counts.fifo_write_bits)),
+        Access("oaram", "output", writes=math.ceil(counts.oaram_write_bits / bits),
+               write_bits=round(counts.oaram_write_bits)),
+    ]
+    if path != "ppu":
+        rmw = round(counts.acc_updates + counts.halo_psums)
+        accesses.append(Access("accumulator", "output",
+                               reads=rmw + round(counts.acc_drain_reads), writes=rmw,
+                               read_bits=(rmw + round(counts.acc_drain_reads)) * acc_b,
+                               write_bits=rmw * acc_b))
+    for tensor, b in counts.dram_bits.items():
+        wr = tensor == "output"
+        b = math.ceil(b)
+        accesses.append(Access("dram", tensor, reads=0 if wr else math.ceil(b / d.word_bits),
+                               writes=math.ceil(b / d.word_bits) if wr else 0,
+                               read_bits=0 if wr else b, write_bits=b if wr else 0))
+
+    # -- time -----------------------------------------------------------------------------------
+    cycles = max(math.ceil(counts.cycles), 1)
+    compute_cycles = cycles
+    stalls = {k: round(v) for k, v in counts.stalls.items() if round(v) > 0}
+    dram_cycles = math.ceil(dram_total / d.bandwidth_bits_per_cycle)
+    if dram_cycles > cycles:
+        stalls["dram_bandwidth"] = dram_cycles - cycles
+        cycles = dram_cycles
+    stalls = {k: min(v, cycles) for k, v in stalls.items()}
+    area = area_mm2(spec)
+    details = dict(counts.details)
+    details["compute_cycles"] = compute_cycles
+    details["multiplier_utilization"] = useful / (cycles * c.macs_per_cycle)
+    details["multiplier_utilization_compute"] = useful / (compute_cycles * c.macs_per_cycle)
+    details["area_mm2"] = {"pe": area["pe"], "chip": area["chip"]}
+    prov["area"] = (f"PE {area['pe']:.4f} mm2, chip ({spec.n_pe} PEs) {area['chip']:.3f} mm2 "
+                    f"at 16 nm from per-component unit areas: {AREA_SOURCE}")
+    if path != "ppu":
+        prov["bank_hash"] = ("DNNsim's SCNN hash generalised to F and A (models/_scnn_core."
+                             "bank_of), on the output channel inside the group and the "
+                             "output row/column")
+    return LayerResult(
+        layer=g.name, kind=g.kind, model="scnn", arch=spec.name, clock_hz=float(spec.clock_hz),
+        peak_macs_per_cycle=int(c.macs_per_cycle), cycles=cycles, macs=g.macs,
+        macs_issued=issued, macs_useful=useful, macs_skipped=max(g.macs - issued, 0),
+        macs_gated=gated, accesses=tuple(accesses), energy_pj=energy, stall_cycles=stalls,
+        details=details, provenance=prov, warnings=tuple(warnings))
+
+
+# -- the schedule, executed numerically (for tests and small layers) -------------------------
+def execute_schedule(g: GConv, x: torch.Tensor, w: torch.Tensor, spec: ScnnSpec
+                     ) -> tuple[torch.Tensor, dict[str, int]]:
+    """Run the PT-IS-CP schedule of a convolution numerically: for every pass, output group,
+    PE and (input channel, phase), every activation vector times every weight vector of the
+    compressed streams, products scattered into the PE's accumulator region (bank occupancy
+    counted per step), then halos added into their owners' outputs. Returns the (N, G*K, P, Q)
+    output without post-ops and the counts (steps, stall cycles, products). Loops over PEs and
+    channels: for small layers only."""
+    g = dataclasses.replace(g, post_ops=())
+    p, c = spec.scnn, spec.compute
+    pr, pc = int(c.array[0]), int(c.array[1])
+    F, Iv, A = p.weight_vector, p.activation_vector, p.accumulator_banks
+    t = core.plan(g, pr, pc, A * p.accumulator_bank_entries)
+    pairs = core.make_pairs(g, t.kc)
+    s = core.act_stream_map(g, t)
+    vals = core.gather_streams(x.to(torch.float64), s)           # (N*CC, n_sp, L)
+    idx = s.index.numpy()
+    ws = core.weight_streams(g, w.to(torch.float64), pairs, t)
+    y = torch.zeros(g.N, g.G * g.K, g.P, g.Q, dtype=torch.float64)
+    stats = {"steps": 0, "stall": 0, "products": 0, "halo_psums": 0}
+    CC = g.G * g.C
+    for n in range(g.N):
+        for tr in range(t.rows.tiles):
+            for tc in range(t.cols.tiles):
+                r0, r1 = int(t.rows.reach_lo[tr]), int(t.rows.reach_hi[tr])
+                c0, c1 = int(t.cols.reach_lo[tc]), int(t.cols.reach_hi[tc])
+                for q in range(pairs.n):
+                    acc = torch.zeros(t.kc, max(r1 - r0, 0), max(c1 - c0, 0),
+                                      dtype=torch.float64)
+                    grp = int(pairs.grp[q])
+                    for cl in range(g.C):
+                        cc = grp * g.C + cl
+                        for ph in range(t.phases):
+                            sp = (tr * t.cols.tiles + tc) * t.phases + ph
+                            av = vals[n * CC + cc, sp]
+                            if p.skip_zeros:
+                                a_ptr, a_col, _ = core.zrl_entries((av != 0)[None].numpy())
+                            else:
+                                a_col = np.arange(int(s.length[sp]))
+                            wv = ws.values[ph][q, cl]
+                            taps = ws.taps[ph]
+                            if p.skip_zeros:
+                                _, w_col, _ = core.zrl_entries((wv != 0)[None].numpy())
+                            else:
+                                w_col = np.arange(int(ws.length[q, ph]))
+                            pix = idx[sp, a_col]
+                            hp = torch.from_numpy(np.stack(
+                                [(pix // g.W) * g.input_dilation[0] + g.padding[0],
+                                 (pix % g.W) * g.input_dilation[1] + g.padding[1]], 1))
+                            kl, w_r, w_s = core.weight_entry_coords(
+                                w_col, np.full(w_col.size, q), taps, pairs, g.S)
+                            for i0 in range(0, a_col.size, Iv):
+                                for j0 in range(0, w_col.size, F):
+                                    ai = slice(i0, min(i0 + Iv, a_col.size))
+                                    wj = slice(j0, min(j0 + F, w_col.size))
+                                    a_val = av[torch.from_numpy(a_col[ai])]
+                                    w_val = wv[torch.from_numpy(w_col[wj])]
+                                    hh = hp[ai]
+                                    rr = torch.from_numpy(w_r[wj])
+                                    ss = torch.from_numpy(w_s[wj])
+                                    pp = torch.div(hh[:, None, 0] - rr[None] * g.dilation[0],
+                                                   g.stride[0], rounding_mode="floor")
+                                    qq = torch.div(hh[:, None, 1] - ss[None] * g.dilation[1],
+                                                   g.stride[1], rounding_mode="floor")
+                                    kk = torch.from_numpy(kl[wj])[None].expand_as(pp)
+                                    ok = (pp >= 0) & (pp < g.P) & (qq >= 0) & (qq < g.Q)
+                                    prod = a_val[:, None] * w_val[None, :]
+                                    bank = core.bank_of(kk, pp.clamp(min=0), qq.clamp(min=0),
+                                                        F, A)
+                                    occ = torch.bincount(bank[ok], minlength=A)
+                                    stats["steps"] += 1
+                                    stats["stall"] += max(int(occ.max()), 1) - 1
+                                    stats["products"] += prod.numel()
+                                    acc.index_put_((kk[ok], pp[ok] - r0, qq[ok] - c0),
+                                                   prod[ok], accumulate=True)
+                    # PPU: the owned part stays, the rest (the halo) is sent to and added
+                    # by the neighbours that own it
+                    k0 = int(pairs.k0[q])
+                    size = int(pairs.size[q])
+                    loc = int(pairs.local0[q])
+                    part = acc[loc:loc + size]
+                    owned = torch.zeros_like(part, dtype=torch.bool)
+                    o_r0 = max(int(t.rows.own_lo[tr]), r0) - r0
+                    o_r1 = min(int(t.rows.own_hi[tr]), r1) - r0
+                    o_c0 = max(int(t.cols.own_lo[tc]), c0) - c0
+                    o_c1 = min(int(t.cols.own_hi[tc]), c1) - c0
+                    if o_r1 > o_r0 and o_c1 > o_c0:
+                        owned[:, o_r0:o_r1, o_c0:o_c1] = True
+                    stats["halo_psums"] += int((~owned).sum())
+                    y[n, k0:k0 + size, r0:r1, c0:c1] += torch.where(owned, part, 0.0)
+                    y[n, k0:k0 + size, r0:r1, c0:c1] += torch.where(owned, 0.0, part)
+    return y, stats
