@@ -367,6 +367,10 @@ def run_cmd(
                                                 "prune": pruned or "none", "seed": seed})
     console.print(_layer_table(result, rows))
     _print_totals(result)
+    from accelscope.validate import published_tables
+
+    for title, cols, trows in published_tables(result):
+        console.print(_fitted_table(title, cols, trows, flex="layer", right=set(cols[1:])))
     dest = out or Path("out") / f"{chain.name}-{spec.name}"
     files = _write_results(result, dest)
     console.print("wrote " + ", ".join(str(f) for f in files))

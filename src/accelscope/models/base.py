@@ -94,7 +94,7 @@ def register_model(name: str, *, description: str, uses_data: bool = False,
 
 def _load_builtin_models() -> None:
     # Importing the modules registers them.
-    from accelscope.models import host, ideal, scnn, spots, systolic  # noqa: F401
+    from accelscope.models import eyeriss, host, ideal, scnn, spots, systolic  # noqa: F401
 
 
 def get_model(name: str) -> ModelInfo:

@@ -21,7 +21,7 @@ from accelscope.errors import AccelscopeError
 # Modules that register targets when imported (each accelerator issue adds its own).
 TARGET_MODULES = ("accelscope.validate.workload_targets",
                   "accelscope.validate.systolic_targets", "accelscope.validate.spots_targets",
-                  "accelscope.validate.scnn_targets")
+                  "accelscope.validate.scnn_targets", "accelscope.validate.eyeriss_targets")
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,25 @@ def run(prefix: str = "", *, on_result: Callable[[TargetResult], None] | None = 
     return out
 
 
+# A published-values table for a run: (title, columns, rows) next to what `run` computed, for
+# the (network, arch) pairs a paper measured. Each targets module may register one.
+PublishedTable = tuple[str, list[str], list[list[str]]]
+_TABLES: list[Callable[[object], PublishedTable | None]] = []
+
+
+def register_published_table(fn: Callable[[object], PublishedTable | None]):
+    """Register ``fn(network_result) -> (title, columns, rows) | None``."""
+    _TABLES.append(fn)
+    return fn
+
+
+def published_tables(result) -> list[PublishedTable]:
+    """The published-values tables that apply to a ``NetworkResult`` (usually none)."""
+    for mod in TARGET_MODULES:
+        importlib.import_module(mod)
+    return [t for t in (fn(result) for fn in _TABLES) if t is not None]
+
+
 def summary(results: Iterable[TargetResult]) -> dict[str, int]:
     results = list(results)
     return {"targets": len(results), "passed": sum(r.passed for r in results),
@@ -116,4 +135,5 @@ def summary(results: Iterable[TargetResult]) -> dict[str, int]:
                                        for r in results)}
 
 
-__all__ = ["Target", "TargetResult", "register", "run", "summary", "targets"]
+__all__ = ["Target", "TargetResult", "published_tables", "register",
+           "register_published_table", "run", "summary", "targets"]

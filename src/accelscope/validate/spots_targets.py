@@ -60,3 +60,9 @@ register(Target(
     tolerance=0.25, level="informative", compute=lambda: _mean_energy_eff("cpu"),
     note="CPU energy is measured time x the preset's 16 W TDP share unless RAPL is readable "
          "(docs/host.md); the paper's CPU is not named"))
+register(Target(
+    name="spots.speedup_vs_eyeriss.mean4", published=1.74, unit="x", source=TACO,
+    tolerance=0.10, level="informative", compute=lambda: _mean_speedup("eyeriss"),
+    note="the Eyeriss v1 chip as in eyeriss.yaml (168 PEs at 200 MHz, 65 nm) against SPOTS's "
+         "512 MACs at 500 MHz; the paper does not say how it scaled Eyeriss (PE count, clock, "
+         "node), so the ratio mostly measures the provisioning difference"))

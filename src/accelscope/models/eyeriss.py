@@ -1,0 +1,568 @@
+"""Eyeriss: the row-stationary (RS) spatial accelerator, with zero gating and run-length
+compressed feature maps in DRAM.
+
+References: Chen, Krishna, Emer, Sze, "Eyeriss: An Energy-Efficient Reconfigurable
+Accelerator for Deep Convolutional Neural Networks", IEEE JSSC 52(1), 2017 (ISSCC 2016);
+Chen, Emer, Sze, "Eyeriss: A Spatial Architecture for Energy-Efficient Dataflow for
+Convolutional Neural Networks", ISCA 2016. What is known of them is in
+``../shared/references/spots_scnn_eyeriss.md`` §3; what we assumed is in ``docs/eyeriss.md``.
+
+The mapping of one GConv group (JSSC §IV-A), in the paper's letters: N images, M filters,
+C channels, E x F output, R x S filter, U stride.
+
+* A *logical PE set* is R x e PEs (filter rows x output rows of one strip of e <= E rows):
+  filter rows are reused across a PE row, input rows along the diagonals, partial sums
+  accumulate up the columns. A strip wider than the array is cut into ``segs`` segments
+  stacked vertically (AlexNet CONV2: 5 x 27 -> 5 x 14 + 5 x 13); a set taller than the array
+  does not fit.
+* r x t sets (r channel groups, t filter groups) and, for grouped layers, gs groups sit on
+  the array side by side; the PEs no set covers are clock-gated.
+* Each PE interleaves p filters x q channels (spads: q*S ifmap, p*q*S filter, p psum words).
+* A *processing pass* runs q*r channels of p*t filters on n images of one strip; the array
+  is configured once per layer, so every pass has the same shape (partial passes leave PEs
+  idle, as on the chip).
+* The global buffer (GLB) holds the pass's input rows for n images and the partial sums of m
+  filters (m a multiple of p*t) in whole banks; the filter part holds one pass's filters.
+
+Per pass: compute ``n*p*q*S*F`` cycles per PE (one MAC per cycle), bounded below by the
+input bus (``ifmap_bus_words``/cycle, multicast) and the psum buses, plus a ramp-up (loading
+the pass's filters into the spads over the filter bus, the pipeline depth and the R-deep
+vertical accumulation). The mapping (n, e, p, q, r, t, m) is chosen per layer by exhaustive
+search of the legal space, minimising energy (or cycles), and reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import Field, model_validator
+
+from accelscope.arch.spec import ArchSpec, _Spec, register_spec
+from accelscope.energy import get_table
+from accelscope.energy import provenance as energy_provenance
+from accelscope.models._common import spec_provenance, useful_macs
+from accelscope.models.base import LayerWorkload, UnsupportedLayerError, register_model
+from accelscope.results import Access, LayerResult
+from accelscope.sparsity.formats import EyerissRLC
+from accelscope.workload.execute import _gconv_fast
+from accelscope.workload.gconv import GConv
+
+
+class EyerissParams(_Spec):
+    """Row-stationary array parameters (JSSC 2017 §III-IV)."""
+
+    dataflow: Literal["rs"] = Field(
+        description="Dataflow: 'rs' (row stationary). The ISCA 2016 comparison dataflows "
+                    "(weight/output stationary, no local reuse) are not modelled yet [choice]")
+    ifmap_spad_words: int = Field(ge=1, description="Input-activation spad per PE [words]")
+    filter_spad_words: int = Field(ge=1, description="Filter spad per PE [words]")
+    psum_spad_words: int = Field(ge=1, description="Partial-sum spad per PE [words]")
+    glb_bank_bytes: int = Field(
+        ge=1, description="Size of one GLB bank; a bank holds either inputs or partial sums "
+                          "for a whole layer [bytes]")
+    glb_filter_bytes: int = Field(
+        ge=0, description="Part of the GLB that holds filters (the rest is banks for inputs "
+                          "and partial sums); one pass's filters must fit [bytes]")
+    ifmap_bus_words: int = Field(ge=1, description="Input words the GLB multicasts to the "
+                                                   "array per cycle (16-b GIN: 1) [words/cycle]")
+    filter_bus_words: int = Field(ge=1, description="Filter words delivered to the spads per "
+                                                    "cycle (64-b GIN: 4) [words/cycle]")
+    psum_bus_words: int = Field(ge=1, description="Partial sums moved between GLB and array "
+                                                  "per cycle, each direction (64-b GIN/GON: "
+                                                  "4) [words/cycle]")
+    zero_gating: bool = Field(description="Gate the filter-spad read and the MAC of a zero "
+                                          "input (energy only, no cycles) [flag]")
+    rlc: bool = Field(description="Run-length code feature maps in DRAM (5-bit run, 16-bit "
+                                  "level, 3 pairs per 64-bit word), except the network input "
+                                  "[flag]")
+    overlap_filter_dram: bool = Field(
+        description="Filters stream from DRAM during processing (the filter GLB preloads the "
+                    "next pass); input and output feature-map transfers never overlap "
+                    "processing [flag]")
+    strip_mining: Literal["when_needed", "search"] = Field(
+        description="'when_needed': a PE set spans all E output rows unless that does not fit "
+                    "the array, then the strip height is searched (JSSC Sec. IV-A); "
+                    "'search': the strip height is always a search parameter [choice]")
+    objective: Literal["energy", "delay"] = Field(
+        description="What the mapping search minimises first (the other breaks ties) "
+                    "[choice]")
+    static_power_w: float = Field(ge=0, description="Power drawn regardless of activity, "
+                                                    "added as energy over the layer's time [W]")
+    static_power_source: str = Field(min_length=1, description="Where static_power_w comes "
+                                                               "from [text]")
+
+
+@register_spec("eyeriss")
+class EyerissSpec(ArchSpec):
+    """Eyeriss: row-stationary PE array, spads, GLB, RLC DRAM interface."""
+
+    model: Literal["eyeriss"] = Field(description="Always 'eyeriss' for this spec class "
+                                                  "[name]")
+    eyeriss: EyerissParams = Field(description="Row-stationary parameters [section]")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EyerissSpec:
+        if len(self.compute.array) != 2:
+            raise ValueError(f"compute.array must be [rows, cols], got "
+                             f"{list(self.compute.array)}")
+        if self.compute.macs_per_pe != 1:
+            raise ValueError("compute.macs_per_pe must be 1: an Eyeriss PE issues one MAC "
+                             "per cycle")
+        names = [m.name for m in self.memory]
+        if names != ["spad", "glb"]:
+            raise ValueError(f"memory must list the levels 'spad' then 'glb', got {names}")
+        spad, glb = self.memory
+        words = (self.eyeriss.ifmap_spad_words + self.eyeriss.filter_spad_words
+                 + self.eyeriss.psum_spad_words)
+        want = words * self.compute.operand_bits // 8 * math.prod(self.compute.array)
+        if spad.size_bytes != want:
+            raise ValueError(f"memory.spad.size_bytes is {spad.size_bytes} but the spads "
+                             f"({words} words of {self.compute.operand_bits} bits per PE, "
+                             f"{math.prod(self.compute.array)} PEs) take {want}; make them "
+                             "agree")
+        if self.eyeriss.glb_filter_bytes >= glb.size_bytes:
+            raise ValueError(f"eyeriss.glb_filter_bytes {self.eyeriss.glb_filter_bytes} "
+                             f"leaves no GLB for feature maps (glb is {glb.size_bytes} B)")
+        return self
+
+    @property
+    def fmap_banks(self) -> int:
+        return (self.memory[1].size_bytes - self.eyeriss.glb_filter_bytes) \
+            // self.eyeriss.glb_bank_bytes
+
+
+# -- mapping ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Mapping:
+    """A row-stationary mapping of one GConv group, and its counts (per group)."""
+
+    n: int  # images per pass
+    e: int  # output rows per strip (width of the logical PE set)
+    p: int  # filters interleaved per PE
+    q: int  # channels interleaved per PE
+    r: int  # PE sets on different channels
+    t: int  # PE sets on different filters
+    gs: int  # PE sets on different groups (grouped / depthwise layers)
+    m: int  # filters whose partial sums stay in the GLB
+    segs: int  # vertical segments of one set
+    strips: int
+    passes: int
+    active_pes: int
+    pass_cycles: int
+    compute_cycles_per_pass: int
+    ramp_cycles: int
+    processing_cycles: int  # all groups
+    bound: str  # what limits a pass: compute, ifmap_bus or psum_bus
+    glb_ifmap_banks: int
+    glb_psum_banks: int
+    ifmap_resident: bool  # the strip's whole input stays in the GLB across filter groups
+    cost: float  # what the search minimised
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """Word counts of one mapping for the whole layer (all groups), before RLC."""
+
+    glb_ifmap_reads: float
+    glb_filter_reads: float
+    glb_psum_reads: float
+    glb_psum_writes: float
+    spad_ifmap_writes: float
+    spad_filter_writes: float
+    array_moves: float  # NoC deliveries and PE-to-PE psum transfers
+    dram_ifmap_words: float  # before compression
+    dram_filter_words: float
+    dram_ofmap_words: float
+
+
+def _shape(g: GConv) -> dict[str, int]:
+    """The group's dimensions in the paper's letters."""
+    return {"N": g.N, "M": g.K, "C": g.C, "E": g.P, "F": g.Q, "R": g.R, "S": g.S,
+            "Uh": g.stride[0], "Uw": g.stride[1], "G": g.G,
+            "W_in": (g.Q - 1) * g.stride[1] + g.S}
+
+
+def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int):
+    """Every legal mapping as numpy arrays (one entry per candidate), with its counts."""
+    d = _shape(g)
+    N, M, C, E, F, R, S, Uh, G, W_in = (d[k] for k in ("N", "M", "C", "E", "F", "R", "S",
+                                                          "Uh", "G", "W_in"))
+    ep, c = spec.eyeriss, spec.compute
+    Ha, Wa = c.array
+    word_bytes = c.operand_bits / 8
+    bank_words = ep.glb_bank_bytes / word_bytes
+    filt_words = ep.glb_filter_bytes / word_bytes
+    banks = spec.fmap_banks
+    rows: list[tuple] = []
+    full_fits = R * math.ceil(E / Wa) <= Ha
+    strips_e = [E] if (ep.strip_mining == "when_needed" and full_fits) else range(1, E + 1)
+    for e in strips_e:
+        segs = math.ceil(e / Wa)
+        ws = math.ceil(e / segs)
+        hs = R * segs
+        if hs > Ha:
+            break  # wider strips need even more segments
+        slots = (Ha // hs) * (Wa // ws)
+        for gs in range(1, min(G, slots) + 1):
+            for r in range(1, min(C, slots // gs) + 1):
+                for t in range(1, min(M, slots // (gs * r)) + 1):
+                    rows.append((e, segs, gs, r, t))
+    if not rows:
+        return None
+    base = np.array(rows, dtype=np.int64)
+    qmax = max(1, min(C, ep.ifmap_spad_words // S))
+    pmax = max(1, min(M, ep.psum_spad_words))
+    q = np.arange(1, qmax + 1)
+    p = np.arange(1, pmax + 1)
+    n = np.arange(1, N + 1)
+    # the full grid: base rows x q x p x n
+    B, Q_, P_, N_ = np.meshgrid(np.arange(len(base)), q, p, n, indexing="ij")
+    B, Q_, P_, N_ = B.ravel(), Q_.ravel(), P_.ravel(), N_.ravel()
+    e, segs, gs, r, t = (base[B, i] for i in range(5))
+    ok = Q_ * S <= ep.ifmap_spad_words
+    ok &= P_ <= ep.psum_spad_words
+    if weights:
+        ok &= P_ * Q_ * S <= ep.filter_spad_words
+        ok &= P_ * t * Q_ * r * R * S * gs <= filt_words
+    ok &= Q_ * r <= C + Q_ - 1  # no set idle on every pass
+    ok &= P_ * t <= M + P_ - 1
+    e, segs, gs, r, t, q, p, n = (a[ok] for a in (e, segs, gs, r, t, Q_, P_, N_))
+    if len(e) == 0:
+        return None
+    e_seg = -(-e // segs)
+    rows_strip = segs * ((e_seg - 1) * Uh + R)  # input rows a strip reads (segments overlap)
+    ifmap_glb = n * q * r * gs * rows_strip * W_in * operands
+    ifmap_banks = np.ceil(ifmap_glb / bank_words)
+    # m: as many filters' psums in the GLB as the remaining banks hold (fewer input refetches)
+    psum_per_filter = n * e * F * gs
+    avail = banks - ifmap_banks
+    kmax = np.floor(avail * bank_words / (psum_per_filter * p * t))
+    k = np.minimum(kmax, -(-M // (p * t)))
+    ok = k >= 1
+    e, segs, gs, r, t, q, p, n, e_seg, rows_strip, ifmap_banks, k = (
+        a[ok] for a in (e, segs, gs, r, t, q, p, n, e_seg, rows_strip, ifmap_banks, k))
+    if len(e) == 0:
+        return None
+    m = k * p * t
+    psum_banks = np.ceil(n * m * e * F * gs / bank_words)
+    strips = -(-E // e)
+    fgroups = -(-M // (p * t))
+    cgroups = -(-C // (q * r))
+    ngroups = -(-N // n)
+    ggroups = -(-G // gs)
+    passes = strips * fgroups * cgroups * ngroups * ggroups
+    compute = n * p * q * S * F * c.cycles_per_op
+    ifmap_pass = n * q * r * gs * rows_strip * W_in * operands
+    filter_pass = (p * t * q * r * R * S * gs) if weights else np.zeros_like(p)
+    psum_pass = n * p * t * e * F * gs
+    ifmap_cyc = -(-ifmap_pass // ep.ifmap_bus_words)
+    psum_cyc = -(-psum_pass // ep.psum_bus_words)
+    # ramp-up: the pass's filters into the spads, the first window (q*S inputs) of every
+    # input row the pass reads over the input bus, the pipeline and the R-deep psum column
+    fill = -(-(q * r * gs * rows_strip * S * operands) // ep.ifmap_bus_words)
+    ramp = -(-filter_pass // ep.filter_bus_words) + fill + c.pipeline_depth + R
+    pass_cycles = np.maximum(np.maximum(compute, ifmap_cyc), psum_cyc) + ramp
+    processing = passes * pass_cycles
+    bound = np.where(compute >= np.maximum(ifmap_cyc, psum_cyc), 0,
+                     np.where(ifmap_cyc >= psum_cyc, 1, 2))
+    active = r * t * gs * R * e
+    # GLB traffic (words), all passes
+    glb_ifmap = passes * ifmap_pass
+    glb_filter = passes * filter_pass
+    glb_psum_w = passes * psum_pass
+    glb_psum_r = passes * psum_pass * (cgroups - 1) / cgroups
+    spad_ifmap_w = passes * active * n * q * W_in * operands
+    spad_filter_w = passes * active * p * q * S if weights else np.zeros_like(passes)
+    array = spad_ifmap_w + spad_filter_w + passes * psum_pass * (R - 1) + glb_psum_w + glb_psum_r
+    # DRAM (words, before compression): per (image chunk, strip, group chunk, filter group
+    # of m) the strip's input rows are read, unless all C channels of them stay resident
+    rows_total = _real_rows(g, R)[e]  # padding is generated on chip, not read from DRAM
+    cols_real = max(0, min(W_in, g.padding[1] + g.W) - g.padding[1])
+    whole_in = n * C * gs * rows_strip * W_in * operands
+    resident = np.ceil(whole_in / bank_words) + psum_banks <= banks
+    refetch = np.where(resident, 1, -(-M // m))
+    dram_in = refetch * N * C * G * rows_total * cols_real * operands
+    dram_filter = (ngroups * strips * M * C * R * S * G) if weights else np.zeros_like(n)
+    dram_out = np.full_like(n, N * M * E * F * G)
+    counts = {"e": e, "segs": segs, "gs": gs, "r": r, "t": t, "q": q, "p": p, "n": n, "m": m,
+              "strips": strips, "passes": passes * 1, "compute": compute, "ramp": ramp,
+              "pass_cycles": pass_cycles, "processing": processing, "bound": bound,
+              "active": active, "ifmap_banks": ifmap_banks, "psum_banks": psum_banks,
+              "resident": resident, "glb_ifmap": glb_ifmap, "glb_filter": glb_filter,
+              "glb_psum_w": glb_psum_w, "glb_psum_r": glb_psum_r,
+              "spad_ifmap_w": spad_ifmap_w, "spad_filter_w": spad_filter_w, "array": array,
+              "dram_in": dram_in, "dram_filter": dram_filter, "dram_out": dram_out}
+    return counts
+
+
+def _candidate_energy(cand, macs, gate, rf_per_mac, in_ratio, out_ratio, en):
+    """Dynamic energy of every candidate mapping (table units): the search objective."""
+    return (macs * (1.0 - gate) * en["mac"] + macs * rf_per_mac * en["rf"]
+            + (cand["spad_ifmap_w"] + cand["spad_filter_w"]) * en["rf"]
+            + cand["array"] * en["array"]
+            + (cand["glb_ifmap"] + cand["glb_filter"] + cand["glb_psum_r"]
+               + cand["glb_psum_w"] + cand["dram_in"] + cand["dram_filter"]
+               + cand["dram_out"]) * en["glb"]
+            + (cand["dram_in"] * in_ratio + cand["dram_filter"] + cand["dram_out"]
+               * out_ratio) * en["dram"])
+
+
+def _real_rows(g: GConv, R: int) -> np.ndarray:
+    """For every strip height e (index), the rows of the real (unpadded) input that all
+    strips of a layer read together, strips overlapping by R - stride rows."""
+    E, Uh, top, H = g.P, g.stride[0], g.padding[0], g.H
+    out = np.zeros(E + 1, dtype=np.int64)
+    for e in range(1, E + 1):
+        lo = np.arange(0, E, e) * Uh  # first padded row of each strip
+        hi = lo + (np.minimum(e, E - np.arange(0, E, e)) - 1) * Uh + R
+        out[e] = int(np.clip(np.minimum(hi, top + H) - np.maximum(lo, top), 0, None).sum())
+    return out
+
+
+def _energies(table, bits: int) -> dict[str, float]:
+    """Per-word energies of the Eyeriss table at ``bits``-wide words (memory scales with
+    width, the MAC does not)."""
+    scale = bits / 16
+    return {"mac": table.lookup("mac_16b").value,
+            "rf": table.lookup("rf_16b").value * scale,
+            "array": table.lookup("array_16b").value * scale,
+            "glb": table.lookup("glb_16b").value * scale,
+            "dram": table.lookup("dram_16b").value * scale}
+
+
+def _is_rs_layer(g: GConv) -> str | None:
+    """Why the RS model cannot run this GConv, or None."""
+    if g.dilation != (1, 1):
+        return "dilated windows are not modelled on the row-stationary array yet"
+    if g.input_dilation != (1, 1):
+        return ("transposed convolution / upsampling (input dilation) is not modelled on the "
+                "row-stationary array yet")
+    if g.pad_mode != "zeros":
+        return f"padding mode {g.pad_mode!r}: the GLB holds zero-padded maps only"
+    return None
+
+
+@register_model("eyeriss", description="Eyeriss (JSSC 2017 / ISCA 2016): row-stationary "
+                "12x14 PE array with spads and GLB, zero gating, run-length compressed "
+                "feature maps in DRAM", uses_data=True)
+def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
+    g = layer.gconv
+    if not isinstance(spec, EyerissSpec):
+        raise UnsupportedLayerError("eyeriss", g, "the spec is not an Eyeriss spec "
+                                    "(model: eyeriss)")
+    why = _is_rs_layer(g)
+    if why:
+        raise UnsupportedLayerError("eyeriss", g, why)
+    ep, c = spec.eyeriss, spec.compute
+    Ha, Wa = c.array
+    weights = g.operand_kind == "weight"
+    operands = 2 if g.operand_kind == "tensor" else 1
+    # filter rows beyond the array height (columns beyond the ifmap spad) are processed as
+    # extra channel passes of at most Ha rows (ifmap_spad_words columns) each, partial sums
+    # accumulating in the GLB between them
+    rchunks = math.ceil(g.R / Ha)
+    schunks = math.ceil(g.S / ep.ifmap_spad_words)
+    chunks = rchunks * schunks
+    gm = g if chunks == 1 else dataclasses.replace(
+        g, R=math.ceil(g.R / rchunks), S=math.ceil(g.S / schunks), C=g.C * chunks)
+    cand = _candidates(gm, spec, weights, operands)
+    if cand is None:
+        raise UnsupportedLayerError("eyeriss", g, f"no row-stationary mapping fits: a "
+                                    f"{gm.R} x 1 PE set, {ep.ifmap_spad_words}/"
+                                    f"{ep.filter_spad_words}/{ep.psum_spad_words}-word spads "
+                                    f"and {spec.fmap_banks} GLB banks")
+    table = get_table(spec.energy_table)
+    bits = int(c.operand_bits)
+    en = _energies(table, bits)
+    if spec.dram.energy_pj_per_bit is not None:
+        en["dram"] = spec.dram.energy_pj_per_bit * bits
+    prov = {**spec_provenance(spec), **energy_provenance(table)}
+    if table.normalized:
+        prov["energy.unit"] = ("normalized table: energies are in units of one 16-bit MAC, "
+                               "not pJ")
+
+    # data-dependent factors: zero inputs (gating) and RLC sizes
+    gated_frac, in_ratio, out_ratio, how = _data_factors(layer, spec, bits)
+    prov["sparsity"] = how
+    macs = g.macs
+    rf_per_mac = 4.0 - (gated_frac if (ep.zero_gating and weights) else 0.0)
+    cand_e = _candidate_energy(cand, macs, gated_frac if ep.zero_gating else 0.0, rf_per_mac,
+                               in_ratio, out_ratio, en)
+    cyc = cand["processing"].astype(np.float64)
+    if ep.static_power_w and not table.normalized:
+        # static energy over the processing time belongs to the energy being minimised
+        cand_e = cand_e + ep.static_power_w * cyc / spec.clock_hz * 1e12
+    key = (cand_e, cyc) if ep.objective == "energy" else (cyc, cand_e)
+    # lexicographic: first key, then second, then the smallest mapping indices (determinism)
+    order = np.lexsort((cand["n"], cand["p"], cand["q"], cand["r"], cand["t"], cand["e"],
+                        key[1], key[0]))
+    i = int(order[0])
+    pick = {k: v[i] for k, v in cand.items()}
+    mapping = Mapping(
+        n=int(pick["n"]), e=int(pick["e"]), p=int(pick["p"]), q=int(pick["q"]),
+        r=int(pick["r"]), t=int(pick["t"]), gs=int(pick["gs"]), m=int(pick["m"]),
+        segs=int(pick["segs"]), strips=int(pick["strips"]), passes=int(pick["passes"]),
+        active_pes=int(pick["active"]), pass_cycles=int(pick["pass_cycles"]),
+        compute_cycles_per_pass=int(pick["compute"]), ramp_cycles=int(pick["ramp"]),
+        processing_cycles=int(pick["processing"]),
+        bound=("compute", "ifmap_bus", "psum_bus")[int(pick["bound"])],
+        glb_ifmap_banks=int(pick["ifmap_banks"]), glb_psum_banks=int(pick["psum_banks"]),
+        ifmap_resident=bool(pick["resident"]), cost=float(key[0][i]))
+    processing = mapping.processing_cycles
+
+    # DRAM: words -> bits, RLC on feature maps
+    d = spec.dram
+    in_bits = math.ceil(float(pick["dram_in"]) * bits * in_ratio)
+    w_bits = int(pick["dram_filter"]) * bits
+    out_bits = math.ceil(float(pick["dram_out"]) * bits * out_ratio)
+    fmap_cycles = math.ceil((in_bits + out_bits) / d.bandwidth_bits_per_cycle)
+    filter_cycles = math.ceil(w_bits / d.bandwidth_bits_per_cycle)
+    stalls: dict[str, int] = {}
+    if fmap_cycles:
+        stalls["dram_fmap"] = fmap_cycles
+    if ep.overlap_filter_dram:
+        extra = max(filter_cycles - processing, 0)
+    else:
+        extra = filter_cycles
+    if extra:
+        stalls["dram_bandwidth"] = extra
+    ideal = math.ceil(macs / (Ha * Wa))
+    cycles = max(processing + fmap_cycles + extra, 1)
+    pe_idle = processing - math.ceil(macs / max(mapping.active_pes, 1))
+    if pe_idle > 0:
+        stalls["pass_overhead"] = pe_idle  # ramp-up, buses, partial passes
+    seconds = cycles / spec.clock_hz
+
+    # accesses
+    glb, spad = spec.memory[1].name, spec.memory[0].name
+    acc: list[Access] = []
+
+    def add(level, tensor, rd, wr, wbits=bits):
+        rd, wr = int(float(rd) + 0.5), int(float(wr) + 0.5)
+        if rd or wr:
+            acc.append(Access(level, tensor, reads=rd, writes=wr, read_bits=rd * wbits,
+                              write_bits=wr * wbits))
+
+    in_name = "input"
+    add(spad, in_name, macs, pick["spad_ifmap_w"])
+    if weights:
+        add(spad, "weight", macs * (1 - (gated_frac if ep.zero_gating else 0.0)),
+            pick["spad_filter_w"])
+    add(spad, "output", macs, macs)
+    add(glb, in_name, pick["glb_ifmap"], pick["dram_in"])
+    if weights:
+        add(glb, "weight", pick["glb_filter"], pick["dram_filter"])
+    add(glb, "output", pick["glb_psum_r"] + pick["dram_out"], pick["glb_psum_w"])
+    acc.append(Access("dram", in_name, reads=math.ceil(in_bits / d.word_bits),
+                      read_bits=in_bits))
+    if weights:
+        acc.append(Access("dram", "weight", reads=math.ceil(w_bits / d.word_bits),
+                          read_bits=w_bits))
+    acc.append(Access("dram", "output", writes=math.ceil(out_bits / d.word_bits),
+                      write_bits=out_bits))
+
+    # energy by component (table units)
+    gate = gated_frac if ep.zero_gating else 0.0
+    energy = {
+        "compute": macs * (1 - gate) * en["mac"],
+        "spad": (macs * rf_per_mac + pick["spad_ifmap_w"] + pick["spad_filter_w"]) * en["rf"],
+        "array": float(pick["array"]) * en["array"],
+        "glb": float(pick["glb_ifmap"] + pick["glb_filter"] + pick["glb_psum_r"]
+                     + pick["glb_psum_w"] + pick["dram_in"] + pick["dram_filter"]
+                     + pick["dram_out"]) * en["glb"],
+        "dram": (in_bits + w_bits + out_bits) / bits * en["dram"],
+    }
+    if ep.static_power_w and not table.normalized:
+        energy["static"] = ep.static_power_w * seconds * 1e12
+        prov["energy.static"] = f"{ep.static_power_w * 1e3:g} mW x time ({ep.static_power_source})"
+    prov["energy.per_access"] = (f"{table.name}: MAC {en['mac']:.4g}, spad {en['rf']:.4g}, "
+                                 f"array {en['array']:.4g}, GLB {en['glb']:.4g}, DRAM "
+                                 f"{en['dram']:.4g} per {bits}-bit word; 4 spad accesses per "
+                                 "MAC (ifmap, filter, psum read + write)")
+    prov["mapping"] = ("exhaustive row-stationary search minimising "
+                       f"{ep.objective} (static energy over the processing time included), "
+                       f"strip mining {ep.strip_mining}; static per-layer configuration "
+                       "(partial passes leave PEs idle); ramp-up per pass = filter load + "
+                       "first input window of every row + pipeline + R")
+    prov["memory"] = ("DRAM: input feature map per (image chunk, strip, filter group of m) "
+                      "unless resident, filters per (image chunk, strip), output once; "
+                      + ("feature maps RLC-coded except the network input; " if ep.rlc else "")
+                      + "feature-map transfers do not overlap processing"
+                      + ("; filter transfers overlap it" if ep.overlap_filter_dram else ""))
+    useful = useful_macs(layer)
+    gated = int(macs * gate + 0.5)
+    details = {"mapping": mapping.as_dict(), "active_pes": mapping.active_pes,
+               "processing_cycles": processing, "dram_fmap_cycles": fmap_cycles,
+               "ideal_cycles_all_pes": ideal, "filter_row_chunks": chunks,
+               "input_zero_fraction": gated_frac, "rlc_ratio_input": in_ratio,
+               "rlc_ratio_output": out_ratio,
+               "dram_fmap_dense_bits": int(pick["dram_in"] + pick["dram_out"]) * bits,
+               "power_w": (sum(energy.values()) * 1e-12 / seconds
+                           if not table.normalized and seconds else None)}
+    warnings = []
+    if table.normalized:
+        warnings.append(f"energy table {table.name!r} is normalized: the energies are in "
+                        "units of one 16-bit MAC, not pJ")
+    if chunks > 1:
+        warnings.append(f"filter {g.R}x{g.S} exceeds the array height ({Ha}) or the ifmap "
+                        f"spad ({ep.ifmap_spad_words}): run as {chunks} row/column chunks "
+                        "accumulated in the GLB")
+    return LayerResult(
+        layer=g.name, kind=g.kind, model="eyeriss", arch=spec.name,
+        clock_hz=float(spec.clock_hz), peak_macs_per_cycle=int(c.macs_per_cycle),
+        cycles=cycles, macs=macs, macs_issued=macs, macs_useful=min(useful, macs - gated)
+        if ep.zero_gating else useful, macs_gated=gated, accesses=tuple(acc),
+        energy_pj=energy, stall_cycles=stalls, details=details, provenance=prov,
+        warnings=tuple(warnings))
+
+
+def _data_factors(layer: LayerWorkload, spec: EyerissSpec, bits: int
+                  ) -> tuple[float, float, float, str]:
+    """(fraction of MACs whose input is zero, RLC size / dense size of the input and of the
+    output in DRAM, how they were obtained)."""
+    g = layer.gconv
+    ep = spec.eyeriss
+    rlc = EyerissRLC(value_bits=bits)
+    if layer.input is not None:
+        x = layer.input
+        if g.map_op == "mul" and g.macs:
+            plain = dataclasses.replace(g, post_ops=(), pad_value=0.0, mean_pad=(0, 0, 0, 0),
+                                        reduce_op="sum", operand_kind="weight",
+                                        map_op="mul")
+            ones = torch.ones(g.G * g.K, g.C, g.R, g.S)
+            nz = _gconv_fast(plain, (x != 0).to(torch.float32), ones)
+            gated = 1.0 - float(nz.to(torch.float64).sum()) / g.macs
+        else:
+            gated = 0.0
+        how = "actual data: zero inputs counted per MAC, RLC sizes of the real tensors"
+    else:
+        gated = 1.0 - layer.input_density if g.map_op == "mul" else 0.0
+        how = (f"statistical: input density {layer.input_density:.3g}, output density "
+               f"{layer.output_density:.3g}, RLC expected sizes")
+    gated = min(max(gated, 0.0), 1.0)
+    in_ratio = out_ratio = 1.0
+    if ep.rlc:
+        if not layer.input_is_network_input:
+            in_ratio = _rlc_ratio(rlc, layer.input, g.input_elems, layer.input_density, g.N)
+        out_ratio = _rlc_ratio(rlc, layer.output, g.output_elems, layer.output_density, g.N)
+    return gated, in_ratio, out_ratio, how
+
+
+def _rlc_ratio(rlc: EyerissRLC, t: torch.Tensor | None, elems: int, density: float,
+               n: int) -> float:
+    """RLC bits / dense bits of a feature map, coded per image in (C, H, W) order."""
+    if elems == 0:
+        return 1.0
+    if t is not None:
+        bits = float(np.sum(rlc.row_sizes_bits(t.reshape(n, -1).detach().cpu().numpy())))
+    else:
+        bits = float(rlc.expected_bits((n, elems // max(n, 1)), density))
+    return bits / (elems * rlc.value_bits)

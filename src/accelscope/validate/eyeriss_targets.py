@@ -1,0 +1,209 @@
+"""Eyeriss's measured AlexNet numbers (JSSC 2017 Table V) next to ours. docs/eyeriss.md
+explains the set-up and every gap.
+
+Set-up:
+
+* spec: the ``eyeriss`` preset (200 MHz core, 60 MHz 64-bit DRAM link);
+* network: the zoo's ``alexnet-caffe`` (the original grouped AlexNet, 227 x 227), batch 4,
+  CONV1-5 only (the chip's Table V); seeded random weights pruned per layer by magnitude to
+  Sparseloop's Eyeriss weight densities (0.710 / 0.385 / 0.346 / 0.372 / 0.369), seeded
+  random input;
+* two sparsity modes: **actual** (the activations those weights produce, about half zeros
+  after ReLU) and **statistical** with the per-layer input / output densities of Sparseloop's
+  Eyeriss set-up (inputs 0.999 / 0.6 / 0.275 / 0.207 / 0.23, outputs 0.378 / 0.169 / 0.303 /
+  0.304 / 0.1), which stand in for the trained network's maps.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from accelscope.validate import Target, register, register_published_table
+
+JSSC = ("Chen, Krishna, Emer, Sze, 'Eyeriss: An Energy-Efficient Reconfigurable Accelerator "
+        "for Deep CNNs', IEEE JSSC 52(1) 2017, Table V (AlexNet CONV1-5, batch 4, 1 V, 200 MHz "
+        "core); per-layer values as encoded in nn_dataflow's test_eyeriss_isscc16 "
+        "(shared/references/spots_scnn_eyeriss.md Sec. 3.4)")
+JSSC_TOTAL = ("Chen et al., JSSC 2017, Sec. VI and Table V totals (34.7 frames/s, 278 mW, "
+              "115.3 ms total / 103.5 ms processing latency, 15.4 MB DRAM per batch)")
+JSSC_RLC = ("Chen et al., JSSC 2017, Sec. V-B / Fig. 9: RLC reduces feature-map DRAM traffic "
+            "by nearly 30 % (CONV1) to nearly 75 % (CONV5)")
+SPARSELOOP = ("Sparseloop artifact (MICRO 2022) table7_eyeriss_setup workload densities, "
+              "shared/references/spots_scnn_eyeriss.md Sec. 3.6")
+
+CONVS = ("features_0", "features_4", "features_8", "features_10", "features_12")
+WEIGHT_DENSITY = (0.710166, 0.385306, 0.346133, 0.372449, 0.368811)
+INPUT_DENSITY = (0.999, 0.6, 0.275, 0.207, 0.23)
+OUTPUT_DENSITY = (0.378, 0.169, 0.303, 0.304, 0.1)
+PUBLISHED = {  # layer: (active PEs, MACs [M], processing ms, power mW)
+    "conv1": (154, 421.66, 16.5, 332),
+    "conv2": (135, 895.79, 39.2, 288),
+    "conv3": (156, 598.1, 21.8, 266),
+    "conv4": (156, 448.6, 16.0, 235),
+    "conv5": (156, 299.0, 10.0, 236),
+}
+_UNIT = {"conv1": 0.01, "conv2": 0.01, "conv3": 0.1, "conv4": 0.1, "conv5": 0.1}  # printed digits
+PRUNE = "magnitude:0.4," + ",".join(f"{n}={d}" for n, d in zip(CONVS, WEIGHT_DENSITY,
+                                                                 strict=True))
+_SETUP = ("eyeriss preset; alexnet-caffe batch 4, seeded weights pruned to Sparseloop's "
+          "Eyeriss densities")
+
+
+@functools.cache
+def _results(mode: str) -> dict[str, object]:
+    from accelscope import lower, zoo
+    from accelscope.arch import load_arch
+    from accelscope.evaluate import build_workloads
+    from accelscope.models.base import get_model
+    from accelscope.sparsity import prune_chain
+
+    zm = zoo.get("alexnet-caffe", batch=4)
+    chain = lower(zm)
+    chain = prune_chain(chain, PRUNE)
+    dens = None
+    if mode == "statistical":
+        dens = {}
+        for n, a, b in zip(CONVS, INPUT_DENSITY, OUTPUT_DENSITY, strict=True):
+            g = chain.node(n)
+            dens[g.input], dens[g.output] = a, b
+    works = {w.gconv.name: w for w in build_workloads(chain, zm.example_input(), mode=mode,
+                                                      densities=dens)}
+    spec = load_arch("eyeriss")
+    ev = get_model("eyeriss").evaluate
+    return {f"conv{i + 1}": ev(works[n], spec) for i, n in enumerate(CONVS)}
+
+
+def _layer(mode: str, layer: str, what: str) -> float:
+    r = _results(mode)[layer]
+    if what == "active_pes":
+        return r.details["active_pes"]
+    if what == "macs_m":
+        return r.macs / 1e6
+    if what == "processing_ms":
+        return r.details["processing_cycles"] / r.clock_hz * 1e3
+    if what == "power_mw":
+        return r.details["power_w"] * 1e3
+    if what == "rlc_fmap_reduction":
+        dense = r.details["dram_fmap_dense_bits"]
+        coded = sum(a.bits for a in r.accesses if a.level == "dram" and a.tensor != "weight")
+        return 1.0 - coded / dense
+    raise KeyError(what)
+
+
+def _total(mode: str, what: str) -> float:
+    rs = list(_results(mode).values())
+    seconds = sum(r.seconds for r in rs)
+    if what == "processing_ms":
+        return sum(r.details["processing_cycles"] / r.clock_hz for r in rs) * 1e3
+    if what == "latency_ms":
+        return seconds * 1e3
+    if what == "fps":
+        return 4 / seconds
+    if what == "dram_mb":
+        return sum(r.level_bits("dram") for r in rs) / 8e6
+    if what == "dram_access_per_mac":
+        return sum(r.level_bits("dram") / 16 for r in rs) / sum(r.macs for r in rs)
+    if what == "power_mw":
+        return sum(r.total_energy_pj for r in rs) * 1e-12 / seconds * 1e3
+    raise KeyError(what)
+
+
+for _layer_name, (_pes, _macs, _ms, _mw) in PUBLISHED.items():
+    register(Target(
+        name=f"eyeriss.alexnet.{_layer_name}.active_pes", published=_pes, unit="PEs",
+        source=JSSC, tolerance=0.0, level="must_hold",
+        compute=functools.partial(_layer, "actual", _layer_name, "active_pes"),
+        note="row-stationary PE sets R x E, strip-mined only when they do not fit (CONV1 "
+             "11 x 7 x 2 sets, CONV2 5 x 27 in two segments, CONV3-5 3 x 13 x 4 sets)"))
+    register(Target(
+        name=f"eyeriss.alexnet.{_layer_name}.macs", published=_macs, unit="M MACs",
+        source=JSSC, tolerance=_UNIT[_layer_name] / _macs, level="must_hold",
+        compute=functools.partial(_layer, "actual", _layer_name, "macs_m"),
+        note="batch 4; tolerance one unit of the last printed digit (the published values "
+             "are truncated: 895,795,200 is printed 895.79)"))
+    for _mode in ("actual", "statistical"):
+        register(Target(
+            name=f"eyeriss.alexnet.{_layer_name}.processing_ms.{_mode}", published=_ms,
+            unit="ms", source=JSSC, tolerance=0.10,
+            level="must_hold" if _mode == "actual" else "informative",
+            compute=functools.partial(_layer, _mode, _layer_name, "processing_ms"),
+            note=f"{_SETUP}; {_mode} mode; the issue's aim is 10 %; the mapping the energy "
+                 "search picks moves with the densities (statistical CONV5 picks p = 22)"))
+    register(Target(
+        name=f"eyeriss.alexnet.{_layer_name}.power_mw", published=_mw, unit="mW",
+        source=JSSC, tolerance=0.15, level="informative",
+        compute=functools.partial(_layer, "statistical", _layer_name, "power_mw"),
+        note=f"{_SETUP}; statistical mode; eyeriss-65nm costs + 30 mW static: no clock "
+             "network, no NoC wires beyond the 2x array cost"))
+
+for _mode, _lvl in (("actual", "must_hold"), ("statistical", "must_hold")):
+    register(Target(
+        name=f"eyeriss.alexnet.total.processing_ms.{_mode}", published=103.5, unit="ms",
+        source=JSSC_TOTAL, tolerance=0.10, level=_lvl,
+        compute=functools.partial(_total, _mode, "processing_ms"), note=f"{_SETUP}; {_mode}"))
+    register(Target(
+        name=f"eyeriss.alexnet.total.latency_ms.{_mode}", published=115.3, unit="ms",
+        source=JSSC_TOTAL, tolerance=0.10, level=_lvl,
+        compute=functools.partial(_total, _mode, "latency_ms"),
+        note=f"{_SETUP}; {_mode}; feature-map DRAM transfers not overlapped with processing"))
+    register(Target(
+        name=f"eyeriss.alexnet.total.fps.{_mode}", published=34.7, unit="frames/s",
+        source=JSSC_TOTAL, tolerance=0.10, level=_lvl,
+        compute=functools.partial(_total, _mode, "fps"), note=f"{_SETUP}; {_mode}"))
+register(Target(
+    name="eyeriss.alexnet.total.dram_mb.statistical", published=15.4, unit="MB",
+    source=JSSC_TOTAL, tolerance=0.20, level="must_hold",
+    compute=functools.partial(_total, "statistical", "dram_mb"),
+    note=f"{_SETUP}; statistical mode with Sparseloop's trained-network densities ({SPARSELOOP})"))
+register(Target(
+    name="eyeriss.alexnet.total.dram_mb.actual", published=15.4, unit="MB",
+    source=JSSC_TOTAL, tolerance=0.20, level="informative",
+    compute=functools.partial(_total, "actual", "dram_mb"),
+    note=f"{_SETUP}; actual mode: random-weight activations are about half zeros in every "
+         "layer, the trained network's deep layers are 70-80 % zeros, so RLC saves less"))
+register(Target(
+    name="eyeriss.alexnet.total.dram_access_per_mac.statistical", published=0.0029,
+    unit="accesses/MAC", source=JSSC_TOTAL, tolerance=0.20, level="informative",
+    compute=functools.partial(_total, "statistical", "dram_access_per_mac"),
+    note="16-bit accesses per MAC"))
+register(Target(
+    name="eyeriss.alexnet.total.power_mw.statistical", published=278, unit="mW",
+    source=JSSC_TOTAL, tolerance=0.15, level="informative",
+    compute=functools.partial(_total, "statistical", "power_mw"), note=_SETUP))
+for _layer_name, _red in (("conv1", 0.30), ("conv5", 0.75)):
+    register(Target(
+        name=f"eyeriss.alexnet.{_layer_name}.rlc_fmap_reduction.statistical", published=_red,
+        unit="fraction", source=JSSC_RLC, tolerance=0.15, level="informative",
+        compute=functools.partial(_layer, "statistical", _layer_name, "rlc_fmap_reduction"),
+        note="1 - RLC-coded / dense feature-map DRAM bits (input + output) of the layer; "
+             "CONV1's input is the raw image, sent uncoded"))
+
+
+# JSSC Table V columns recalled in the reference notes ([M]); they reproduce the sourced totals
+_TOTAL_MS = {"conv1": 20.9, "conv2": 41.9, "conv3": 23.6, "conv4": 18.4, "conv5": 10.5}
+_DRAM_MB = {"conv1": 5.0, "conv2": 4.0, "conv3": 3.0, "conv4": 2.1, "conv5": 1.3}
+
+
+@register_published_table
+def _table_v(result):
+    """`accelscope run alexnet-caffe --arch eyeriss --batch 4`: our CONV1-5 next to Table V."""
+    if result.model != "eyeriss" or not result.network.startswith("alexnet-caffe"):
+        return None
+    by = {r.layer: r for r in result.layers}
+    if not all(n in by for n in CONVS) or by[CONVS[0]].details.get("mapping") is None:
+        return None
+    if next(r for r in result.layers).macs != 421_660_800:  # batch 4 at 227 x 227 only
+        return None
+    rows = []
+    for i, n in enumerate(CONVS):
+        r, key = by[n], f"conv{i + 1}"
+        pes, _, ms, mw = PUBLISHED[key]
+        power = r.details.get("power_w")
+        rows.append([key, f"{r.details['active_pes']} / {pes}",
+                     f"{r.details['processing_cycles'] / r.clock_hz * 1e3:.1f} / {ms}",
+                     f"{r.seconds * 1e3:.1f} / {_TOTAL_MS[key]}",
+                     f"{power * 1e3:.0f} / {mw}" if power else f"- / {mw}",
+                     f"{r.level_bits('dram') / 8e6:.2f} / {_DRAM_MB[key]}"])
+    return ("AlexNet CONV1-5 on Eyeriss, ours / published (JSSC 2017 Table V; total latency "
+            "and DRAM columns recalled [M])",
+            ["layer", "active PEs", "processing ms", "total ms", "power mW", "DRAM MB"], rows)
