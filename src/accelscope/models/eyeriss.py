@@ -190,8 +190,11 @@ def _shape(g: GConv) -> dict[str, int]:
             "W_in": (g.Q - 1) * g.stride[1] + g.S}
 
 
-def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int):
-    """Every legal mapping as numpy arrays (one entry per candidate), with its counts."""
+def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
+                n_values: range | None = None):
+    """Every legal mapping as numpy arrays (one entry per candidate), with its counts;
+    ``n_values`` restricts the images per pass (the search walks them one at a time so that
+    memory stays bounded for large batches)."""
     d = _shape(g)
     N, M, C, E, F, R, S, Uh, G, W_in = (d[k] for k in ("N", "M", "C", "E", "F", "R", "S",
                                                           "Uh", "G", "W_in"))
@@ -222,12 +225,13 @@ def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int):
     pmax = max(1, min(M, ep.psum_spad_words))
     q = np.arange(1, qmax + 1)
     p = np.arange(1, pmax + 1)
-    n = np.arange(1, N + 1)
+    n = np.arange(1, N + 1) if n_values is None else np.asarray(list(n_values))
     # the full grid: base rows x q x p x n
     B, Q_, P_, N_ = np.meshgrid(np.arange(len(base)), q, p, n, indexing="ij")
     B, Q_, P_, N_ = B.ravel(), Q_.ravel(), P_.ravel(), N_.ravel()
     e, segs, gs, r, t = (base[B, i] for i in range(5))
-    ok = Q_ * S <= ep.ifmap_spad_words
+    ok = N_ <= N
+    ok &= Q_ * S <= ep.ifmap_spad_words
     ok &= P_ <= ep.psum_spad_words
     if weights:
         ok &= P_ * Q_ * S <= ep.filter_spad_words
@@ -303,6 +307,31 @@ def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int):
     return counts
 
 
+def _search(g: GConv, spec: EyerissSpec, weights: bool, operands: int, energy, static_w):
+    """The best legal mapping: (its counts as scalars, its objective), or None. ``energy``
+    maps candidate counts to dynamic energy; static power over the processing time is added;
+    the objective is energy then cycles (or the reverse), then the smallest mapping indices
+    (so the choice is deterministic)."""
+    ep = spec.eyeriss
+    best = None
+    for nv in range(1, g.N + 1):
+        cd = _candidates(g, spec, weights, operands, n_values=range(nv, nv + 1))
+        if cd is None:
+            continue
+        cyc = cd["processing"].astype(np.float64)
+        e = energy(cd) + static_w * cyc / spec.clock_hz * 1e12
+        key = (e, cyc) if ep.objective == "energy" else (cyc, e)
+        order = np.lexsort((cd["p"], cd["q"], cd["r"], cd["t"], cd["gs"], cd["e"], key[1],
+                            key[0]))
+        i = int(order[0])
+        k = (float(key[0][i]), float(key[1][i]))
+        if best is None or k < best[0]:
+            best = (k, {name: v[i] for name, v in cd.items()})
+    if best is None:
+        return None
+    return best[1], best[0][0]
+
+
 def _candidate_energy(cand, macs, gate, rf_per_mac, in_ratio, out_ratio, en):
     """Dynamic energy of every candidate mapping (table units): the search objective."""
     return (macs * (1.0 - gate) * en["mac"] + macs * rf_per_mac * en["rf"]
@@ -373,39 +402,30 @@ def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     chunks = rchunks * schunks
     gm = g if chunks == 1 else dataclasses.replace(
         g, R=math.ceil(g.R / rchunks), S=math.ceil(g.S / schunks), C=g.C * chunks)
-    cand = _candidates(gm, spec, weights, operands)
-    if cand is None:
-        raise UnsupportedLayerError("eyeriss", g, f"no row-stationary mapping fits: a "
-                                    f"{gm.R} x 1 PE set, {ep.ifmap_spad_words}/"
-                                    f"{ep.filter_spad_words}/{ep.psum_spad_words}-word spads "
-                                    f"and {spec.fmap_banks} GLB banks")
     table = get_table(spec.energy_table)
     bits = int(c.operand_bits)
     en = _energies(table, bits)
     if spec.dram.energy_pj_per_bit is not None:
         en["dram"] = spec.dram.energy_pj_per_bit * bits
+    # data-dependent factors: zero inputs (gating) and RLC sizes
+    gated_frac, in_ratio, out_ratio, how = _data_factors(layer, spec, bits)
+    macs = g.macs
+    rf_per_mac = 4.0 - (gated_frac if (ep.zero_gating and weights) else 0.0)
+    gate = gated_frac if ep.zero_gating else 0.0
+    static = ep.static_power_w if not table.normalized else 0.0
+    cand = _search(gm, spec, weights, operands, lambda cd: _candidate_energy(
+        cd, macs, gate, rf_per_mac, in_ratio, out_ratio, en), static)
+    if cand is None:
+        raise UnsupportedLayerError("eyeriss", g, f"no row-stationary mapping fits: a "
+                                    f"{gm.R} x 1 PE set, {ep.ifmap_spad_words}/"
+                                    f"{ep.filter_spad_words}/{ep.psum_spad_words}-word spads "
+                                    f"and {spec.fmap_banks} GLB banks")
     prov = {**spec_provenance(spec), **energy_provenance(table)}
     if table.normalized:
         prov["energy.unit"] = ("normalized table: energies are in units of one 16-bit MAC, "
                                "not pJ")
-
-    # data-dependent factors: zero inputs (gating) and RLC sizes
-    gated_frac, in_ratio, out_ratio, how = _data_factors(layer, spec, bits)
     prov["sparsity"] = how
-    macs = g.macs
-    rf_per_mac = 4.0 - (gated_frac if (ep.zero_gating and weights) else 0.0)
-    cand_e = _candidate_energy(cand, macs, gated_frac if ep.zero_gating else 0.0, rf_per_mac,
-                               in_ratio, out_ratio, en)
-    cyc = cand["processing"].astype(np.float64)
-    if ep.static_power_w and not table.normalized:
-        # static energy over the processing time belongs to the energy being minimised
-        cand_e = cand_e + ep.static_power_w * cyc / spec.clock_hz * 1e12
-    key = (cand_e, cyc) if ep.objective == "energy" else (cyc, cand_e)
-    # lexicographic: first key, then second, then the smallest mapping indices (determinism)
-    order = np.lexsort((cand["n"], cand["p"], cand["q"], cand["r"], cand["t"], cand["e"],
-                        key[1], key[0]))
-    i = int(order[0])
-    pick = {k: v[i] for k, v in cand.items()}
+    pick, cost = cand
     mapping = Mapping(
         n=int(pick["n"]), e=int(pick["e"]), p=int(pick["p"]), q=int(pick["q"]),
         r=int(pick["r"]), t=int(pick["t"]), gs=int(pick["gs"]), m=int(pick["m"]),
@@ -415,7 +435,7 @@ def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
         processing_cycles=int(pick["processing"]),
         bound=("compute", "ifmap_bus", "psum_bus")[int(pick["bound"])],
         glb_ifmap_banks=int(pick["ifmap_banks"]), glb_psum_banks=int(pick["psum_banks"]),
-        ifmap_resident=bool(pick["resident"]), cost=float(key[0][i]))
+        ifmap_resident=bool(pick["resident"]), cost=float(cost))
     processing = mapping.processing_cycles
 
     # DRAM: words -> bits, RLC on feature maps
@@ -470,7 +490,6 @@ def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
                       write_bits=out_bits))
 
     # energy by component (table units)
-    gate = gated_frac if ep.zero_gating else 0.0
     energy = {
         "compute": macs * (1 - gate) * en["mac"],
         "spad": (macs * rf_per_mac + pick["spad_ifmap_w"] + pick["spad_filter_w"]) * en["rf"],
