@@ -390,8 +390,6 @@ def compare_cmd(
     seed: SeedOpt = 0,
 ) -> None:
     """Evaluate a network on several architectures and print the totals side by side."""
-    from rich import box
-
     from accelscope.arch import load_arch
     from accelscope.report import plot_compare
 
@@ -413,21 +411,27 @@ def compare_cmd(
     details = {"mode": mode, "input": input, "prune": pruned or "none", "seed": seed}
     results = [_evaluate(workloads, s, chain, details) for s in specs]
     base = results[base_i]
-    table = Table(title=f"{chain.name}: {len(chain.gconvs)} GConvs, "
-                        f"{chain.total_macs / 1e9:.3f} G ops, batch "
-                        f"{chain.gconvs[0].N} (ratios vs {base.arch})",
-                  box=box.SIMPLE_HEAD, show_edge=False)
-    for col in ("arch", "model", "cycles", "latency ms", "energy mJ", "DRAM MB", "util",
-                "speed-up", "energy eff."):
-        table.add_column(col, justify="left" if col in ("arch", "model") else "right",
-                         no_wrap=True)
+    cols = ["arch", "model", "cycles", "latency ms", "energy mJ", "DRAM MB", "util",
+            "speed-up", "energy eff."]
+    trows = []
     for r in results:
-        table.add_row(r.arch, r.model, f"{r.cycles:,}", f"{r.seconds * 1e3:.4g}",
+        trows.append([r.arch, r.model, f"{r.cycles:,}", f"{r.seconds * 1e3:.4g}",
                       f"{r.total_energy_pj * 1e-9:.4g}",
                       f"{r.level_bits('dram') / 8e6:.4g}" if r.level_bits("dram") else "-",
                       f"{r.utilization:.1%}", f"{base.seconds / r.seconds:.3g}x",
                       f"{base.total_energy_pj / r.total_energy_pj:.3g}x"
-                      if r.total_energy_pj else "-")
+                      if r.total_energy_pj else "-"])
+    title = (f"{chain.name}: {len(chain.gconvs)} GConvs, {chain.total_macs / 1e9:.3f} G ops, "
+             f"batch {chain.gconvs[0].N} (ratios vs {base.arch})")
+    widths = [max(len(c), *(len(r[i]) for r in trows)) for i, c in enumerate(cols)]
+    if sum(widths) + 3 * len(cols) <= console.width:
+        table = _fitted_table(title, cols, trows, flex="model",
+                              right=set(cols) - {"arch", "model"})
+    else:  # a narrow terminal: one column per arch instead of one row
+        names = [r[0] for r in trows]
+        table = _fitted_table(title, [""] + names,
+                              [[c] + [r[i] for r in trows] for i, c in enumerate(cols)
+                               if i > 0], flex="", right=set(names))
     console.print(table)
     for r in results:
         for w in r.all_warnings():
