@@ -179,6 +179,46 @@ for _layer_name, _red in (("conv1", 0.30), ("conv5", 0.75)):
              "CONV1's input is the raw image, sent uncoded"))
 
 
+JSSC_VGG = ("Chen et al., JSSC 2017, abstract: VGG-16 convolutional layers at 0.7 frames/s and "
+            "0.0035 DRAM access/MAC at 236 mW (N = 3)")
+
+
+@functools.cache
+def _vgg16() -> list:
+    from accelscope import lower, zoo
+    from accelscope.arch import load_arch
+    from accelscope.evaluate import build_workloads
+    from accelscope.models.base import get_model
+
+    zm = zoo.get("vgg16", batch=3)
+    works = build_workloads(lower(zm), zm.example_input())
+    spec = load_arch("eyeriss")
+    ev = get_model("eyeriss").evaluate
+    return [ev(w, spec) for w in works if w.gconv.kind == "conv"]
+
+
+def _vgg(what: str) -> float:
+    rs = _vgg16()
+    seconds = sum(r.seconds for r in rs)
+    if what == "fps":
+        return 3 / seconds
+    if what == "dram_access_per_mac":
+        return sum(r.level_bits("dram") / 16 for r in rs) / sum(r.macs for r in rs)
+    return sum(r.total_energy_pj for r in rs) * 1e-12 / seconds * 1e3
+
+
+_VGG_NOTE = ("eyeriss preset; torchvision VGG-16 at 224 x 224, batch 3, its 13 convolutions, "
+             "seeded random (unpruned) weights and input, actual mode. nn_dataflow's authors "
+             "also could not reproduce the VGG-16 figures from published information "
+             "(nn_dataflow issue #8)")
+for _what, _pub, _unit, _tol in (("fps", 0.7, "frames/s", 0.10),
+                                 ("dram_access_per_mac", 0.0035, "accesses/MAC", 0.20),
+                                 ("power_mw", 236, "mW", 0.15)):
+    register(Target(
+        name=f"eyeriss.vgg16.{_what}", published=_pub, unit=_unit, source=JSSC_VGG,
+        tolerance=_tol, level="informative", compute=functools.partial(_vgg, _what),
+        note=_VGG_NOTE))
+
 # JSSC Table V columns recalled in the reference notes ([M]); they reproduce the sourced totals
 _TOTAL_MS = {"conv1": 20.9, "conv2": 41.9, "conv3": 23.6, "conv4": 18.4, "conv5": 10.5}
 _DRAM_MB = {"conv1": 5.0, "conv2": 4.0, "conv3": 3.0, "conv4": 2.1, "conv5": 1.3}
