@@ -343,6 +343,45 @@ ModeOpt = Annotated[str, typer.Option(help="actual (real tensors) or statistical
 WeightsOpt = Annotated[Path | None, typer.Option(help="state_dict file for a zoo model")]
 ShapeOpt = Annotated[str | None, typer.Option("--input-shape", help="N,C,H,W")]
 SeedOpt = Annotated[int, typer.Option(help="seed of random weights and input")]
+CompressOpt = Annotated[str | None, typer.Option(
+    help="code inter-layer feature maps in DRAM with the DCT codec: dct or "
+         "dct:quality=75,format=rle,... (docs/dct.md)")]
+
+
+def _compressed(result, workloads, spec, compress):
+    """Apply --compress to an evaluated network (None: unchanged)."""
+    if compress is None:
+        return result
+    from accelscope.compress.inloop import apply_to_result, parse_compress
+
+    return apply_to_result(result, workloads, spec, parse_compress(compress))
+
+
+def _compress_table(result, limit: int | None) -> Table:
+    rows = []
+    for i, r in enumerate(result.layers):
+        ratios = r.details.get("dct_ratio") or {}
+        if not ratios:
+            continue
+        new = r.level_bits("dram")
+        old = r.details["dram_bits_uncompressed"]
+        rows.append([str(i), r.layer, f"{ratios['input']:.2f}x" if "input" in ratios else "-",
+                     f"{ratios['output']:.2f}x" if "output" in ratios else "-",
+                     f"{old / 8e3:,.1f}", f"{new / 8e3:,.1f}",
+                     f"{100 * (1 - new / old):.1f}%" if old else "-"])
+    total_old = sum(r.details.get("dram_bits_uncompressed", r.level_bits("dram"))
+                    for r in result.layers)
+    total_new = result.level_bits("dram")
+    shown = rows if limit is None else rows[:limit]
+    if limit is not None and len(rows) > limit:
+        shown.append(["", f"... ({len(rows) - limit} more)", "", "", "", "", ""])
+    shown.append(["", "total", "", "", f"{total_old / 8e3:,.1f}", f"{total_new / 8e3:,.1f}",
+                  f"{100 * (1 - total_new / total_old):.1f}%" if total_old else "-"])
+    cols = ["#", "layer", "input ratio", "output ratio", "DRAM kB before", "DRAM kB after",
+            "saved"]
+    return _fitted_table(f"DCT feature-map compression on {result.arch} "
+                         f"({result.details.get('compress', '')})", cols, shown, flex="layer",
+                         right=set(cols) - {"layer"})
 
 
 @app.command("run")
@@ -356,16 +395,24 @@ def run_cmd(
     mode: ModeOpt = "actual", weights: WeightsOpt = None, input_shape: ShapeOpt = None,
     seed: SeedOpt = 0,
     rows: Annotated[int | None, typer.Option(help="show at most this many layers")] = None,
+    compress: CompressOpt = None,
 ) -> None:
     """Evaluate every GConv of a network on one architecture; print and save the results."""
     from accelscope.arch import load_arch
 
     spec = load_arch(arch)
+    if compress is not None:
+        from accelscope.compress.inloop import parse_compress
+
+        parse_compress(compress)  # a bad --compress fails before the network runs
     chain, workloads, pruned = _prepare(model, input_shape, batch, weights, seed, input,
                                         prune, mode)
     result = _evaluate(workloads, spec, chain, {"mode": mode, "input": input,
                                                 "prune": pruned or "none", "seed": seed})
+    result = _compressed(result, workloads, spec, compress)
     console.print(_layer_table(result, rows))
+    if compress is not None:
+        console.print(_compress_table(result, rows))
     _print_totals(result)
     from accelscope.validate import published_tables
 
@@ -387,7 +434,7 @@ def compare_cmd(
         help="directory for compare.csv, compare.png and each arch's results "
              "(default out/compare-MODEL)")] = None,
     mode: ModeOpt = "actual", weights: WeightsOpt = None, input_shape: ShapeOpt = None,
-    seed: SeedOpt = 0,
+    seed: SeedOpt = 0, compress: CompressOpt = None,
 ) -> None:
     """Evaluate a network on several architectures and print the totals side by side."""
     from accelscope.arch import load_arch
@@ -409,7 +456,13 @@ def compare_cmd(
     chain, workloads, pruned = _prepare(model, input_shape, batch, weights, seed, input,
                                         prune, mode)
     details = {"mode": mode, "input": input, "prune": pruned or "none", "seed": seed}
-    results = [_evaluate(workloads, s, chain, details) for s in specs]
+    if compress is not None:
+        from accelscope.compress.inloop import parse_compress
+
+        parse_compress(compress)
+        details["compress"] = compress
+    results = [_compressed(_evaluate(workloads, s, chain, details), workloads, s, compress)
+               for s in specs]
     base = results[base_i]
     cols = ["arch", "model", "cycles", "latency ms", "energy mJ", "DRAM MB", "util",
             "speed-up", "energy eff."]
@@ -508,6 +561,35 @@ def sweep_density_cmd(
         f"and energy relative to {base}", cols, rows, flex="density",
         right=set(cols) - {"density"}))
     console.print(f"wrote {dest / 'density_sweep.csv'}, {dest / 'density_sweep.png'}",
+                  highlight=False)
+
+
+@app.command("dct-accuracy")
+def dct_accuracy_cmd(
+    setting: Annotated[list[str] | None, typer.Option(
+        help="a --compress setting; repeat for several (default: JPEG quality 95 ... 10)")
+    ] = None,
+    images: Annotated[int | None, typer.Option(help="use the first N test images")] = None,
+    out: Annotated[Path, typer.Option(help="directory for dct_accuracy.csv / .png")] =
+        Path("out/dct-accuracy"),
+) -> None:
+    """Accuracy of the digits CNN (trained here) with its feature maps DCT-coded, against the
+    compression ratio."""
+    from accelscope.compress.inloop import accuracy_sweep
+
+    settings = setting or [f"dct:quality={q}" for q in (95, 90, 75, 50, 25, 10)]
+    with console.status(f"running {len(settings)} codec settings ..."):
+        df = accuracy_sweep(settings, out_dir=out, images=images)
+    rows = [[r["setting"], f"{r['ratio']:.2f}x", f"{r['bits_per_activation']:.2f}",
+             f"{r['mean_snr_db']:.1f}", f"{100 * r['accuracy']:.2f}%",
+             f"{r['accuracy_drop_pts']:+.2f}", f"{100 * r['agreement']:.1f}%"]
+            for _, r in df.iterrows()]
+    cols = ["setting", "ratio", "bits/act", "SNR dB", "top-1", "drop (pts)", "agreement"]
+    base = df["baseline_accuracy"].iloc[0]
+    console.print(_fitted_table(
+        f"digits CNN, {int(df['images'].iloc[0])} test images, uncompressed top-1 "
+        f"{100 * base:.2f}%", cols, rows, flex="setting", right=set(cols) - {"setting"}))
+    console.print(f"wrote {out / 'dct_accuracy.csv'}, {out / 'dct_accuracy.png'}",
                   highlight=False)
 
 

@@ -21,7 +21,8 @@ from accelscope.errors import AccelscopeError
 # Modules that register targets when imported (each accelerator issue adds its own).
 TARGET_MODULES = ("accelscope.validate.workload_targets",
                   "accelscope.validate.systolic_targets", "accelscope.validate.spots_targets",
-                  "accelscope.validate.scnn_targets", "accelscope.validate.eyeriss_targets")
+                  "accelscope.validate.scnn_targets", "accelscope.validate.eyeriss_targets",
+                  "accelscope.validate.dct_targets")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import torch
 import torch.nn.functional as F
@@ -191,22 +191,26 @@ def run_view(v: View, xs: Sequence[torch.Tensor]) -> torch.Tensor:
 @overload
 def execute(chain: Chain, inputs: torch.Tensor | Sequence[torch.Tensor], *,
             keep_intermediates: Literal[False] = ..., dtype: torch.dtype | None = ...,
-            reference: bool = ...) -> torch.Tensor: ...
+            reference: bool = ..., transform: Any = ...) -> torch.Tensor: ...
 
 
 @overload
 def execute(chain: Chain, inputs: torch.Tensor | Sequence[torch.Tensor], *,
             keep_intermediates: Literal[True], dtype: torch.dtype | None = ...,
-            reference: bool = ...) -> tuple[torch.Tensor, dict[str, torch.Tensor]]: ...
+            reference: bool = ..., transform: Any = ...
+            ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]: ...
 
 
-def execute(chain, inputs, *, keep_intermediates=False, dtype=None, reference=False):
+def execute(chain, inputs, *, keep_intermediates=False, dtype=None, reference=False,
+            transform=None):
     """Run ``chain`` on ``inputs`` and return its output (a tuple if it has several).
 
     ``keep_intermediates=True`` returns ``(output, tensors)`` where ``tensors`` maps every
     tensor name (inputs included) to its value: the real activations later stages use.
     ``dtype`` (e.g. ``torch.float64``) casts inputs and parameters first. ``reference=True``
     evaluates every GConv by the general im2col path instead of the fast kernels.
+    ``transform(name, tensor) -> tensor``, when given, replaces every tensor a node produces
+    before later nodes read it (a feature-map codec in the loop, for instance).
     """
     if isinstance(inputs, torch.Tensor):
         inputs = (inputs,)
@@ -236,7 +240,10 @@ def execute(chain, inputs, *, keep_intermediates=False, dtype=None, reference=Fa
             else:
                 y = run_view(node, [env[t] for t in node.inputs])
                 ins = node.inputs
-            env[node.output] = y.reshape(chain.tensors[node.output].shape)
+            y = y.reshape(chain.tensors[node.output].shape)
+            if transform is not None:
+                y = transform(node.output, y)
+            env[node.output] = y
             if not keep_intermediates:
                 for t in ins:
                     remaining[t] -= 1

@@ -43,6 +43,7 @@ class _Entry:
     input_shape: tuple[int, int, int, int]
     description: str
     source: str
+    trained: Path | None = None  # committed weights loaded unless the caller passes some
 
 
 class CaffeAlexNet(nn.Module):
@@ -142,6 +143,13 @@ def _tv(builder: str, **kwargs) -> Callable[[], nn.Module]:
     return build
 
 
+def _digits() -> nn.Module:
+    from accelscope.workload.digits import DigitsCNN
+
+    return DigitsCNN()
+
+
+_DIGITS_WEIGHTS = Path(__file__).resolve().parent / "data" / "digits_cnn.pt"
 _TV = "torchvision 0.29 (weights=None)"
 _ZOO: dict[str, _Entry] = {
     "alexnet": _Entry(_tv("alexnet"), (1, 3, 224, 224),
@@ -163,6 +171,10 @@ _ZOO: dict[str, _Entry] = {
                               "EfficientNet-B0 (SiLU, squeeze-excitation)", _TV),
     "tiny": _Entry(Tiny, (1, 3, 32, 32), "small conv/BN/residual net for fast tests",
                    "accelscope"),
+    "digits-cnn": _Entry(_digits, (1, 1, 8, 8),
+                         "3-conv CNN trained here on scikit-learn's 8x8 digits (98.1 % test "
+                         "accuracy); trained weights by default", "accelscope "
+                         "(workload/digits.py)", trained=_DIGITS_WEIGHTS),
     "tiny-allops": _Entry(TinyAllOps, (1, 3, 32, 32),
                           "every GConv family and layout view, for tests", "accelscope"),
 }
@@ -242,7 +254,9 @@ def get(name: str, *, weights: str | Path | None = None, seed: int = 0,
     """Build zoo model ``name`` in eval mode.
 
     ``weights``: a state_dict file (loaded with ``weights_only=True``); otherwise the weights
-    are drawn with ``torch.manual_seed(seed)`` and batch-norm statistics re-drawn from it.
+    are drawn with ``torch.manual_seed(seed)`` and batch-norm statistics re-drawn from it —
+    except for a model trained inside the project (``digits-cnn``), whose committed weights
+    load by default.
     ``input_shape`` replaces the standard (N, C, H, W); ``batch`` replaces N.
     """
     entry = _entry(name)
@@ -264,6 +278,8 @@ def get(name: str, *, weights: str | Path | None = None, seed: int = 0,
     finally:
         torch.random.set_rng_state(rng_state)
     source = f"seeded random (seed={seed})"
+    if weights is None and entry.trained is not None:
+        weights = entry.trained  # a model trained inside the project: its weights ship
     if weights is not None:
         _load_weights(module, Path(weights), name)
         source = str(weights)

@@ -1,0 +1,330 @@
+"""The DCT codec in the loop: run a chain with its inter-layer feature maps compressed, and
+price the compressed maps in an accelerator's DRAM traffic.
+
+* :func:`run_with_codec` executes a chain with every inter-layer tensor (or a chosen subset)
+  passed through encode/decode, image by image, and reports per tensor the compression
+  ratio, bits per activation and error (SNR, max abs);
+* :func:`accuracy_sweep` measures what each codec setting costs in top-1 accuracy on the
+  digits CNN trained inside the project (``workload/digits.py``) and plots ratio against
+  accuracy and SNR;
+* :func:`apply_to_result` rescales the feature-map DRAM traffic of an evaluated network to
+  the compressed sizes of its real tensors, adds the codec's energy and, where the codec is
+  slower than the layer, its cycles.
+
+"Inter-layer" tensors are the outputs of GConvs that another node reads; the network input
+(the image) and its output (the logits) are not compressed, as in Shao et al. (arXiv
+2110.06155), which compresses the feature maps stored between layers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from accelscope.compress.dct import DctCodec, DctError
+from accelscope.workload.gconv import Chain, GConv
+
+# One DCT unit: a row-column 8x8 DCT that transforms one 8-point row per cycle in each of
+# its two pipelined passes, so one block per 8 cycles (assumption, docs/dct.md); one
+# encoder and one decoder.
+DCT_BLOCKS_PER_CYCLE = 1 / 8
+DCT_MACS_PER_BLOCK = 2 * 8 * 64  # matrix-form row and column passes, 8 MACs per coefficient
+
+
+@dataclass(frozen=True)
+class TensorStats:
+    """One compressed feature map."""
+
+    tensor: str
+    producer: str
+    shape: tuple[int, ...]
+    original_bits: int
+    compressed_bits: int
+    blocks: int
+    snr_db: float
+    max_abs_error: float
+
+    @property
+    def ratio(self) -> float:
+        return self.original_bits / self.compressed_bits if self.compressed_bits else math.inf
+
+    @property
+    def bits_per_activation(self) -> float:
+        n = math.prod(self.shape)
+        return self.compressed_bits / n if n else 0.0
+
+
+def parse_compress(spec: str) -> DctCodec:
+    """``dct`` or ``dct:quality=75,format=rle,table=jpeg,wordlength=12,...`` -> DctCodec.
+
+    Keys are ``DctCodec``'s fields (``format`` is an alias of ``fmt``); values are parsed as
+    int, float or text. Errors name the bad key and list the valid ones."""
+    m = re.fullmatch(r"\s*dct\s*(?::(.*))?", spec or "")
+    if not m:
+        raise DctError(f"--compress {spec!r}: the only codec is 'dct'; write e.g. "
+                       "--compress dct or --compress dct:quality=75,format=rle")
+    params: dict[str, Any] = {}
+    names = {f.name for f in dataclasses.fields(DctCodec)}
+    for part in filter(None, (p.strip() for p in (m.group(1) or "").split(","))):
+        if "=" not in part:
+            raise DctError(f"--compress {spec!r}: {part!r} is not key=value; valid keys: "
+                           f"format, {', '.join(sorted(names))}")
+        k, v = (x.strip() for x in part.split("=", 1))
+        k = "fmt" if k == "format" else k
+        if k not in names:
+            raise DctError(f"--compress {spec!r}: unknown key {k!r}; valid keys: format, "
+                           f"{', '.join(sorted(names))}")
+        params[k] = _value(v)
+    return DctCodec(**params)
+
+
+def describe(codec: DctCodec) -> str:
+    """A short text of a codec: 'dct' and the parameters that differ from the defaults."""
+    default = DctCodec()
+    parts = [f"{'format' if f.name == 'fmt' else f.name}={getattr(codec, f.name)}"
+             for f in dataclasses.fields(DctCodec)
+             if getattr(codec, f.name) != getattr(default, f.name)]
+    return "dct" + (":" + ",".join(parts) if parts else " (defaults: jpeg quality 50, rle)")
+
+
+def _value(v: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(v)
+        except ValueError:
+            pass
+    return None if v.lower() == "none" else v
+
+
+def inter_layer_tensors(chain: Chain) -> list[str]:
+    """Tensors a GConv produces and another node reads (not the chain's outputs)."""
+    out = []
+    for g in chain.gconvs:
+        info = chain.tensors[g.output]
+        if info.consumers and g.output not in chain.outputs and len(info.shape) == 4:
+            out.append(g.output)
+    return out
+
+
+def _code(codec: DctCodec, x: torch.Tensor) -> tuple[torch.Tensor, int, int, int, float,
+                                                      float]:
+    """Compress each image of x separately (the step unit adapts per image, as hardware that
+    sees one image at a time would); returns (reconstruction, compressed bits, original bits,
+    blocks, SNR dB over the whole tensor, max abs error)."""
+    recs, cbits, obits, blocks = [], 0, 0, 0
+    for i in range(x.shape[0]):
+        r = codec.compress(x[i:i + 1].detach().cpu().numpy())
+        recs.append(torch.as_tensor(np.asarray(r.reconstruction), dtype=x.dtype))
+        cbits += r.compressed_bits
+        obits += r.original_bits
+        blocks += r.n_blocks
+    rec = torch.cat(recs).reshape(x.shape)
+    err = (rec - x).double()
+    p_sig = float((x.double() ** 2).sum())
+    p_err = float((err ** 2).sum())
+    snr = math.inf if p_err == 0 else 10 * math.log10(max(p_sig, 1e-300) / p_err)
+    return rec, cbits, obits, blocks, snr, float(err.abs().max()) if err.numel() else 0.0
+
+
+def run_with_codec(chain: Chain, inputs: torch.Tensor, codec: DctCodec, *,
+                   tensors: Iterable[str] | None = None
+                   ) -> tuple[torch.Tensor, list[TensorStats]]:
+    """Execute ``chain`` with the chosen inter-layer tensors (default: all of them) replaced
+    by their DCT-coded reconstructions; returns (output, per-tensor statistics in chain
+    order)."""
+    from accelscope.workload.execute import execute
+
+    allowed = inter_layer_tensors(chain)
+    chosen = list(allowed) if tensors is None else list(tensors)
+    bad = [t for t in chosen if t not in allowed]
+    if bad:
+        raise DctError(f"cannot compress {bad}: not inter-layer feature maps of "
+                       f"{chain.name!r}; choose from {allowed[:8]}"
+                       + (" ..." if len(allowed) > 8 else ""))
+    producer = {g.output: g.name for g in chain.gconvs}
+    want = set(chosen)
+    stats: list[TensorStats] = []
+
+    def transform(name: str, y: torch.Tensor) -> torch.Tensor:
+        if name not in want:
+            return y
+        rec, cb, ob, nb, snr, mx = _code(codec, y)
+        stats.append(TensorStats(name, producer[name], tuple(y.shape), ob, cb, nb, snr, mx))
+        return rec
+
+    out = execute(chain, inputs, transform=transform)
+    return out, stats
+
+
+def accuracy_sweep(settings: Sequence[str], *, out_dir: str | Path | None = None,
+                   images: int | None = None) -> Any:
+    """Top-1 accuracy of the digits CNN with its feature maps DCT-coded at each setting
+    (``--compress`` strings, e.g. ``"dct:quality=50"``), next to the uncompressed network.
+
+    Returns a DataFrame (setting, ratio, bits/activation, mean SNR, accuracy, accuracy drop
+    in points, agreement with the uncompressed predictions); with ``out_dir`` also writes
+    ``dct_accuracy.csv`` and ``dct_accuracy.png`` (accuracy and SNR against ratio)."""
+    import pandas as pd
+
+    from accelscope import lower, zoo
+    from accelscope.workload.digits import accuracy, digits_data
+    from accelscope.workload.execute import execute
+
+    x, y = digits_data("test")
+    if images is not None:
+        x, y = x[:images], y[:images]
+    zm = zoo.get("digits-cnn", batch=len(x))
+    chain = lower(zm)
+    with torch.no_grad():
+        base = execute(chain, x)
+    base_acc = accuracy(base, y)
+    rows = []
+    for s in settings:
+        codec = parse_compress(s)
+        out, st = run_with_codec(chain, x, codec)
+        ob = sum(t.original_bits for t in st)
+        cb = sum(t.compressed_bits for t in st)
+        acc = accuracy(out, y)
+        rows.append({"setting": s, "ratio": ob / cb, "bits_per_activation":
+                     cb / sum(math.prod(t.shape) for t in st),
+                     "mean_snr_db": float(np.mean([t.snr_db for t in st])),
+                     "accuracy": acc, "accuracy_drop_pts": 100 * (base_acc - acc),
+                     "agreement": float((out.argmax(1) == base.argmax(1)).float().mean()),
+                     "baseline_accuracy": base_acc, "images": len(x)})
+    df = pd.DataFrame(rows)
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        df.to_csv(out / "dct_accuracy.csv", index=False)
+        _plot(df, out / "dct_accuracy.png")
+    return df
+
+
+def _plot(df: Any, path: Path) -> Path:
+    from accelscope.report.plots import _plt
+
+    plt = _plt()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    d = df.sort_values("ratio")
+    a1.plot(d["ratio"], 100 * d["accuracy"], marker="o")
+    a1.axhline(100 * d["baseline_accuracy"].iloc[0], color="grey", lw=0.8,
+               label="uncompressed")
+    a1.set_xlabel("feature-map compression ratio")
+    a1.set_ylabel("top-1 accuracy (%)")
+    a1.set_title(f"digits CNN, {int(d['images'].iloc[0])} test images", fontsize=10)
+    a1.legend(fontsize=8)
+    a2.plot(d["ratio"], d["mean_snr_db"], marker="o")
+    a2.set_xlabel("feature-map compression ratio")
+    a2.set_ylabel("mean SNR of the coded maps (dB)")
+    for ax in (a1, a2):
+        ax.grid(True, alpha=0.3)
+    for _, r in d.iterrows():
+        a1.annotate(r["setting"].replace("dct:", ""), (r["ratio"], 100 * r["accuracy"]),
+                    fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+# -- pricing the compressed maps on an accelerator ------------------------------------------
+def _own_fmap_coding(spec: Any) -> str | None:
+    """Why a spec already codes feature maps in DRAM (then DCT would code them twice)."""
+    ey = getattr(spec, "eyeriss", None)
+    if ey is not None and ey.rlc:
+        return "eyeriss.rlc is true (run-length coded feature maps)"
+    sc = getattr(spec, "scnn", None)
+    if sc is not None and sc.dram_activation_format != "dense":
+        return f"scnn.dram_activation_format is {sc.dram_activation_format!r}"
+    return None
+
+
+def apply_to_result(result: Any, workloads: Sequence[Any], spec: Any, codec: DctCodec) -> Any:
+    """The NetworkResult with every inter-layer feature map's DRAM traffic at its DCT-coded
+    size: each layer's DRAM input / output (and second-operand) bits are scaled by the coded
+    size of the real tensor over its size at the operand width; the DRAM energy follows; the
+    codec's energy (``DCT_MACS_PER_BLOCK`` MACs per 8x8 block encoded or decoded, priced at
+    the preset's MAC) is added as ``dct``; a layer whose blocks take longer through one
+    encoder and one decoder (``DCT_BLOCKS_PER_CYCLE``) than its own cycles gets the
+    difference as ``dct_codec`` stall cycles. Needs actual-mode workloads."""
+    from accelscope.energy import get_table
+    from accelscope.results import Access, NetworkResult
+
+    why = _own_fmap_coding(spec)
+    if why:
+        raise DctError(f"--compress on {spec.name!r}: {why}; the DCT codec would code the "
+                       "maps twice. Copy the preset with that option off (dense feature maps) "
+                       "to compare the codecs")
+    if any(w.input is None or w.output is None for w in workloads):
+        raise DctError("--compress needs the real tensors: use --mode actual")
+    table = get_table(spec.energy_table)
+    bits = int(spec.compute.operand_bits)
+    mac_pj = (table.lookup("mac_16b").value if "mac_16b" in table.entries
+              else table.mac_pj(bits, acc_bits=spec.compute.accumulator_bits))
+    cache: dict[tuple, tuple[float, int]] = {}
+
+    def coded(t: torch.Tensor) -> tuple[float, int]:
+        key = (t.data_ptr(), tuple(t.shape))
+        if key not in cache:
+            _, cb, _, nb, _, _ = _code(codec, t)
+            cache[key] = (cb / (t.numel() * bits), nb)
+        return cache[key]
+
+    layers = []
+    for w, r in zip(workloads, result.layers, strict=True):
+        g: GConv = w.gconv
+        scale: dict[str, float] = {}
+        blocks = 0
+        if not w.input_is_network_input and w.input.dim() == 4:
+            scale["input"], nb = coded(w.input)
+            blocks += nb
+        if g.operand_kind == "tensor" and w.operand is not None and w.operand.dim() == 4:
+            scale["operand"], nb = coded(w.operand)
+            blocks += nb
+        if w.output.dim() == 4:
+            scale["output"], nb = coded(w.output)
+            blocks += nb
+        old_bits = sum(a.bits for a in r.accesses if a.level == "dram")
+        acc = []
+        for a in r.accesses:
+            f = scale.get(a.tensor) if a.level == "dram" else None
+            if f is None:
+                acc.append(a)
+                continue
+            rb, wb = math.ceil(a.read_bits * f), math.ceil(a.write_bits * f)
+            wbits = spec.dram.word_bits
+            acc.append(Access(a.level, a.tensor, reads=math.ceil(rb / wbits) if rb else 0,
+                              writes=math.ceil(wb / wbits) if wb else 0, read_bits=rb,
+                              write_bits=wb))
+        new_bits = sum(a.bits for a in acc if a.level == "dram")
+        energy = dict(r.energy_pj)
+        if "dram" in energy and old_bits:
+            energy["dram"] = energy["dram"] * new_bits / old_bits
+        energy["dct"] = blocks * DCT_MACS_PER_BLOCK * mac_pj
+        codec_cycles = math.ceil(blocks / DCT_BLOCKS_PER_CYCLE / 2)  # encoder + decoder
+        stalls = dict(r.stall_cycles)
+        cycles = r.cycles
+        if codec_cycles > cycles:
+            stalls["dct_codec"] = codec_cycles - cycles
+            cycles = codec_cycles
+        details = {**r.details, "dct_ratio": {k: 1 / v for k, v in scale.items() if v},
+                   "dct_blocks": blocks, "dram_bits_uncompressed": old_bits}
+        prov = {**r.provenance, "compress": (
+            f"DCT feature-map codec {describe(codec)}: DRAM feature-map bits at the coded "
+            f"sizes of the real tensors; {DCT_MACS_PER_BLOCK} MACs per block at {mac_pj:.4g} pJ; "
+            f"{DCT_BLOCKS_PER_CYCLE:g} blocks/cycle per encoder and decoder (docs/dct.md)")}
+        layers.append(dataclasses.replace(r, accesses=tuple(acc), energy_pj=energy,
+                                          stall_cycles=stalls, cycles=cycles,
+                                          details=details, provenance=prov))
+    return NetworkResult(network=result.network, model=result.model, arch=result.arch,
+                         clock_hz=result.clock_hz, layers=tuple(layers),
+                         provenance={**result.provenance, "compress": describe(codec)},
+                         details={**result.details, "compress": describe(codec)})

@@ -1,0 +1,143 @@
+"""The DCT codec in the loop: executor hook, accuracy sweep, DRAM pricing, CLI options."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import accelscope
+from accelscope.arch import load_arch
+from accelscope.compress.dct import DctCodec, DctError
+from accelscope.compress.inloop import (
+    accuracy_sweep,
+    apply_to_result,
+    inter_layer_tensors,
+    parse_compress,
+    run_with_codec,
+)
+from accelscope.evaluate import build_workloads, evaluate_workloads
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    zm = accelscope.zoo.get("tiny", batch=2)
+    chain = accelscope.lower(zm)
+    return zm, chain
+
+
+def test_parse_compress_and_its_errors():
+    c = parse_compress("dct:quality=75,format=bitmap,wordlength=12")
+    assert (c.quality, c.fmt, c.wordlength) == (75, "bitmap", 12)
+    assert parse_compress("dct") == DctCodec()
+    with pytest.raises(DctError, match="only codec is 'dct'"):
+        parse_compress("jpeg:quality=5")
+    with pytest.raises(DctError, match=r"unknown key 'qualty'.*quality"):
+        parse_compress("dct:qualty=5")
+    with pytest.raises(DctError, match="not key=value"):
+        parse_compress("dct:75")
+    with pytest.raises(DctError, match="quality"):
+        parse_compress("dct:quality=0")
+
+
+def test_no_coded_tensor_is_the_plain_executor(tiny):
+    zm, chain = tiny
+    x = zm.example_input()
+    out, stats = run_with_codec(chain, x, DctCodec(), tensors=[])
+    assert stats == [] and torch.equal(out, accelscope.execute(chain, x))
+
+
+def test_near_lossless_codec_keeps_the_output(tiny):
+    zm, chain = tiny
+    x = zm.example_input()
+    ref = accelscope.execute(chain, x)
+    fine = DctCodec(table="flat", step=1e-4, dtype="float64")
+    out, stats = run_with_codec(chain, x, fine)
+    assert [s.tensor for s in stats] == inter_layer_tensors(chain)
+    assert float((out - ref).abs().max() / ref.abs().max()) < 1e-5
+    assert min(s.snr_db for s in stats) > 80
+    coarse, cstats = run_with_codec(chain, x, DctCodec(quality=10))
+    assert sum(s.compressed_bits for s in cstats) < sum(s.compressed_bits for s in stats)
+    assert float((coarse - ref).abs().max()) > float((out - ref).abs().max())
+
+
+def test_stats_are_the_codecs_sizes_image_by_image(tiny):
+    zm, chain = tiny
+    x = zm.example_input()
+    codec = DctCodec(quality=60)
+    _, stats = run_with_codec(chain, x, codec)
+    _, env = accelscope.execute(chain, x, keep_intermediates=True)
+    s = stats[0]
+    y = env[s.tensor]
+    want = sum(codec.size_bits(y[i:i + 1].numpy()) for i in range(y.shape[0]))
+    assert s.compressed_bits == want and s.original_bits == y.numel() * 16
+    assert s.ratio == pytest.approx(s.original_bits / want)
+
+
+def test_unknown_tensor_is_refused(tiny):
+    zm, chain = tiny
+    with pytest.raises(DctError, match="not inter-layer feature maps"):
+        run_with_codec(chain, zm.example_input(), DctCodec(), tensors=["nope"])
+
+
+def test_dram_traffic_at_the_coded_sizes(tiny):
+    zm, chain = tiny
+    works = build_workloads(chain, zm.example_input())
+    spec = load_arch("systolic-dense")
+    res = evaluate_workloads(works, spec, network=chain.name)
+    codec = DctCodec(quality=50)
+    comp = apply_to_result(res, works, spec, codec)
+    assert comp.level_bits("dram") < res.level_bits("dram")
+    i = next(k for k, w in enumerate(works) if not w.input_is_network_input
+             and w.input.dim() == 4)
+    w, before, after = works[i], res.layers[i], comp.layers[i]
+    f = codec.size_bits(w.input[0:1].numpy()) + codec.size_bits(w.input[1:2].numpy())
+    f /= w.input.numel() * spec.compute.operand_bits
+    old = next(a for a in before.accesses if a.level == "dram" and a.tensor == "input")
+    new = next(a for a in after.accesses if a.level == "dram" and a.tensor == "input")
+    assert new.read_bits == math.ceil(old.read_bits * f)
+    assert after.energy_pj["dct"] > 0 and "compress" in after.provenance
+    # weights are not feature maps
+    ow = [a for a in before.accesses if a.level == "dram" and a.tensor == "weight"]
+    nw = [a for a in after.accesses if a.level == "dram" and a.tensor == "weight"]
+    assert ow == nw
+
+
+def test_models_that_code_maps_already_are_refused(tiny):
+    zm, chain = tiny
+    works = build_workloads(chain, zm.example_input())
+    spec = load_arch("eyeriss")
+    res = evaluate_workloads(works, spec, network=chain.name)
+    with pytest.raises(DctError, match=r"eyeriss\.rlc"):
+        apply_to_result(res, works, spec, DctCodec())
+    stat = build_workloads(chain, zm.example_input(), mode="statistical")
+    spec = load_arch("systolic-dense")
+    with pytest.raises(DctError, match="--mode actual"):
+        apply_to_result(evaluate_workloads(stat, spec, network="t"), stat, spec, DctCodec())
+
+
+def test_accuracy_sweep_on_the_digits_cnn(tmp_path):
+    df = accuracy_sweep(["dct:table=flat,step=0.01,dtype=float64", "dct:quality=10"],
+                        out_dir=tmp_path, images=60)
+    fine, coarse = df.iloc[0], df.iloc[1]
+    assert fine["agreement"] == 1.0 and fine["accuracy"] == fine["baseline_accuracy"]
+    assert coarse["ratio"] > fine["ratio"] and coarse["mean_snr_db"] < fine["mean_snr_db"]
+    assert fine["baseline_accuracy"] > 0.9  # the committed weights are trained
+    assert (tmp_path / "dct_accuracy.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_run_with_compress(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "accelscope.cli", "run", "tiny", "--arch",
+                        "systolic-dense", "--compress", "dct:quality=75", "--out",
+                        str(tmp_path)], capture_output=True, text=True, timeout=600,
+                       env={**os.environ, "COLUMNS": "160"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "DCT feature-map compression" in r.stdout and "saved" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "accelscope.cli", "run", "tiny", "--arch",
+                        "spots", "--compress", "dct:qualty=75"], capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 2 and "unknown key 'qualty'" in r.stderr
