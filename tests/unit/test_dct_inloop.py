@@ -141,3 +141,12 @@ def test_cli_run_with_compress(tmp_path):
                         "spots", "--compress", "dct:qualty=75"], capture_output=True,
                        text=True, timeout=600)
     assert r.returncode == 2 and "unknown key 'qualty'" in r.stderr
+
+
+def test_measured_baselines_are_left_as_measured(tiny):
+    zm, chain = tiny
+    works = build_workloads(chain, zm.example_input())
+    spec = load_arch("cpu")
+    res = evaluate_workloads(works, spec, network=chain.name)
+    out = apply_to_result(res, works, spec, DctCodec())
+    assert out.layers == res.layers and "not applied" in out.details["compress"]

@@ -256,8 +256,14 @@ def apply_to_result(result: Any, workloads: Sequence[Any], spec: Any, codec: Dct
     encoder and one decoder (``DCT_BLOCKS_PER_CYCLE``) than its own cycles gets the
     difference as ``dct_codec`` stall cycles. Needs actual-mode workloads."""
     from accelscope.energy import get_table
+    from accelscope.models.base import get_model
     from accelscope.results import Access, NetworkResult
 
+    if not get_model(spec.model).counts_accesses:
+        # a measured baseline has no DRAM model to re-price: left as measured, and said so
+        return dataclasses.replace(result, details={
+            **result.details, "compress": f"not applied: {spec.name} is measured, it has no "
+                                          "DRAM traffic to re-price"})
     why = _own_fmap_coding(spec)
     if why:
         raise DctError(f"--compress on {spec.name!r}: {why}; the DCT codec would code the "
