@@ -348,40 +348,76 @@ CompressOpt = Annotated[str | None, typer.Option(
          "dct:quality=75,format=rle,... (docs/dct.md)")]
 
 
-def _compressed(result, workloads, spec, compress):
-    """Apply --compress to an evaluated network (None: unchanged)."""
-    if compress is None:
-        return result
-    from accelscope.compress.inloop import apply_to_result, parse_compress
+FmapsOpt = Annotated[bool, typer.Option(
+    "--fmaps-on-chip", help="split the preset's on-chip SRAM per layer into scratchpad and "
+                            "feature-map buffer and keep the maps that fit on chip "
+                            "(coded sizes with --compress; docs/dct.md)")]
 
-    return apply_to_result(result, workloads, spec, parse_compress(compress))
+
+def _compressed(result, workloads, spec, compress, fmaps_on_chip=False):
+    """Apply --compress and --fmaps-on-chip to an evaluated network; returns (result, a
+    line comparing the DRAM traffic with and without compression, or None)."""
+    if compress is None and not fmaps_on_chip:
+        return result, None
+    from accelscope.compress.inloop import (
+        allocate,
+        apply_to_result,
+        keep_on_chip,
+        map_sizes,
+        parse_compress,
+    )
+    from accelscope.models.base import get_model
+
+    codec = parse_compress(compress) if compress is not None else None
+    plain = result
+    if codec is not None:
+        result = apply_to_result(result, workloads, spec, codec)
+    if not fmaps_on_chip or not get_model(spec.model).counts_accesses:
+        return result, None
+    alloc = allocate(workloads, spec, map_sizes(workloads, spec, codec))
+    result = keep_on_chip(result, workloads, spec, alloc)
+    line = (f"{spec.name}: {len(alloc.on_chip)} of the inter-layer maps stay on chip in "
+            f"{alloc.unified_bytes / 1024:,.0f} KiB of unified SRAM; DRAM "
+            f"{result.level_bits('dram') / 8e6:.4g} MB")
+    if codec is not None:
+        dense = allocate(workloads, spec, map_sizes(workloads, spec, None))
+        base = keep_on_chip(plain, workloads, spec, dense)
+        line += (f" (without compression: {len(dense.on_chip)} maps on chip, DRAM "
+                 f"{base.level_bits('dram') / 8e6:.4g} MB)")
+    return result, line
 
 
 def _compress_table(result, limit: int | None) -> Table:
     rows = []
+
+    def before(r):
+        return r.details.get("dram_bits_uncompressed",
+                             r.details.get("dram_bits_before_on_chip", r.level_bits("dram")))
+
     for i, r in enumerate(result.layers):
         ratios = r.details.get("dct_ratio") or {}
-        if not ratios:
+        kept = r.details.get("fmaps_on_chip")
+        if not ratios and kept is None:
             continue
-        new = r.level_bits("dram")
-        old = r.details["dram_bits_uncompressed"]
+        new, old = r.level_bits("dram"), before(r)
         rows.append([str(i), r.layer, f"{ratios['input']:.2f}x" if "input" in ratios else "-",
                      f"{ratios['output']:.2f}x" if "output" in ratios else "-",
+                     "-" if kept is None else ("output" if "output" in kept else "no"),
                      f"{old / 8e3:,.1f}", f"{new / 8e3:,.1f}",
                      f"{100 * (1 - new / old):.1f}%" if old else "-"])
-    total_old = sum(r.details.get("dram_bits_uncompressed", r.level_bits("dram"))
-                    for r in result.layers)
+    total_old = sum(before(r) for r in result.layers)
     total_new = result.level_bits("dram")
     shown = rows if limit is None else rows[:limit]
     if limit is not None and len(rows) > limit:
-        shown.append(["", f"... ({len(rows) - limit} more)", "", "", "", "", ""])
-    shown.append(["", "total", "", "", f"{total_old / 8e3:,.1f}", f"{total_new / 8e3:,.1f}",
+        shown.append(["", f"... ({len(rows) - limit} more)", "", "", "", "", "", ""])
+    shown.append(["", "total", "", "", "", f"{total_old / 8e3:,.1f}", f"{total_new / 8e3:,.1f}",
                   f"{100 * (1 - total_new / total_old):.1f}%" if total_old else "-"])
-    cols = ["#", "layer", "input ratio", "output ratio", "DRAM kB before", "DRAM kB after",
-            "saved"]
-    return _fitted_table(f"DCT feature-map compression on {result.arch} "
-                         f"({result.details.get('compress', '')})", cols, shown, flex="layer",
-                         right=set(cols) - {"layer"})
+    cols = ["#", "layer", "input ratio", "output ratio", "on chip", "DRAM kB before",
+            "DRAM kB after", "saved"]
+    what = result.details.get("compress") or "no compression"
+    return _fitted_table(f"feature maps on {result.arch} ({what}"
+                         + (", maps kept on chip" if "fmaps_on_chip" in result.details else "")
+                         + ")", cols, shown, flex="layer", right=set(cols) - {"layer"})
 
 
 @app.command("run")
@@ -395,7 +431,7 @@ def run_cmd(
     mode: ModeOpt = "actual", weights: WeightsOpt = None, input_shape: ShapeOpt = None,
     seed: SeedOpt = 0,
     rows: Annotated[int | None, typer.Option(help="show at most this many layers")] = None,
-    compress: CompressOpt = None,
+    compress: CompressOpt = None, fmaps_on_chip: FmapsOpt = False,
 ) -> None:
     """Evaluate every GConv of a network on one architecture; print and save the results."""
     from accelscope.arch import load_arch
@@ -409,10 +445,12 @@ def run_cmd(
                                         prune, mode)
     result = _evaluate(workloads, spec, chain, {"mode": mode, "input": input,
                                                 "prune": pruned or "none", "seed": seed})
-    result = _compressed(result, workloads, spec, compress)
+    result, line = _compressed(result, workloads, spec, compress, fmaps_on_chip)
     console.print(_layer_table(result, rows))
-    if compress is not None:
+    if compress is not None or fmaps_on_chip:
         console.print(_compress_table(result, rows))
+    if line:
+        console.print(line, highlight=False)
     _print_totals(result)
     from accelscope.validate import published_tables
 
@@ -434,7 +472,7 @@ def compare_cmd(
         help="directory for compare.csv, compare.png and each arch's results "
              "(default out/compare-MODEL)")] = None,
     mode: ModeOpt = "actual", weights: WeightsOpt = None, input_shape: ShapeOpt = None,
-    seed: SeedOpt = 0, compress: CompressOpt = None,
+    seed: SeedOpt = 0, compress: CompressOpt = None, fmaps_on_chip: FmapsOpt = False,
 ) -> None:
     """Evaluate a network on several architectures and print the totals side by side."""
     from accelscope.arch import load_arch
@@ -461,8 +499,13 @@ def compare_cmd(
 
         parse_compress(compress)
         details["compress"] = compress
-    results = [_compressed(_evaluate(workloads, s, chain, details), workloads, s, compress)
-               for s in specs]
+    results, lines = [], []
+    for sp in specs:
+        r, line = _compressed(_evaluate(workloads, sp, chain, details), workloads, sp,
+                              compress, fmaps_on_chip)
+        results.append(r)
+        if line:
+            lines.append(line)
     base = results[base_i]
     cols = ["arch", "model", "cycles", "latency ms", "energy mJ", "DRAM MB", "util",
             "speed-up", "energy eff."]
@@ -486,6 +529,8 @@ def compare_cmd(
                               [[c] + [r[i] for r in trows] for i, c in enumerate(cols)
                                if i > 0], flex="", right=set(names))
     console.print(table)
+    for line in lines:
+        console.print(line, highlight=False)
     for r in results:
         for w in r.all_warnings():
             console.print(f"[yellow]warning ({r.arch}):[/] {w}", highlight=False)

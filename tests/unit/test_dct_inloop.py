@@ -136,7 +136,7 @@ def test_cli_run_with_compress(tmp_path):
                         str(tmp_path)], capture_output=True, text=True, timeout=600,
                        env={**os.environ, "COLUMNS": "160"})
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "DCT feature-map compression" in r.stdout and "saved" in r.stdout
+    assert "feature maps on systolic-dense (dct:quality=75" in r.stdout and "saved" in r.stdout
     r = subprocess.run([sys.executable, "-m", "accelscope.cli", "run", "tiny", "--arch",
                         "spots", "--compress", "dct:qualty=75"], capture_output=True,
                        text=True, timeout=600)
@@ -150,3 +150,50 @@ def test_measured_baselines_are_left_as_measured(tiny):
     res = evaluate_workloads(works, spec, network=chain.name)
     out = apply_to_result(res, works, spec, DctCodec())
     assert out.layers == res.layers and "not applied" in out.details["compress"]
+
+
+@pytest.mark.parametrize("unified", [0, 4096, 65536, None])
+def test_allocation_never_exceeds_the_sram(tiny, unified):
+    from accelscope.compress.inloop import allocate, keep_on_chip, map_sizes
+
+    zm, chain = tiny
+    works = build_workloads(chain, zm.example_input())
+    spec = load_arch("systolic-dense")
+    sizes = map_sizes(works, spec, DctCodec(quality=50))
+    alloc = allocate(works, spec, sizes, unified_bytes=unified)
+    total = spec.on_chip_bytes if unified is None else unified
+    produced = {w.gconv.output: i for i, w in enumerate(works)}
+    last = {}
+    for i, w in enumerate(works):
+        for t in (w.gconv.input, w.gconv.operand):
+            if t in produced:
+                last[t] = i
+    for j in range(len(works)):
+        assert alloc.scratchpad_bytes[j] + alloc.fmap_buffer_bytes[j] == total or \
+            alloc.fmap_buffer_bytes[j] == 0
+        live = [t for t in alloc.on_chip if produced[t] <= j <= last[t]]
+        assert sum(sizes[t] for t in live) <= alloc.fmap_buffer_bytes[j]
+    if unified == 0:
+        assert not alloc.on_chip
+    res = evaluate_workloads(works, spec, network=chain.name)
+    kept = keep_on_chip(res, works, spec, alloc)
+    for w, r in zip(works, kept.layers, strict=True):
+        dram = {a.tensor for a in r.accesses if a.level == "dram"}
+        if w.gconv.output in alloc.on_chip:
+            assert "output" not in dram
+        if w.gconv.input in alloc.on_chip:
+            assert "input" not in dram
+    assert kept.level_bits("dram") <= res.level_bits("dram")
+
+
+def test_coded_maps_fit_better_than_dense_ones(tiny):
+    from accelscope.compress.inloop import allocate, map_sizes
+
+    zm, chain = tiny
+    works = build_workloads(chain, zm.example_input())
+    spec = load_arch("systolic-dense")
+    budget = 40_000
+    dense = allocate(works, spec, map_sizes(works, spec, None), unified_bytes=budget)
+    coded = allocate(works, spec, map_sizes(works, spec, DctCodec(quality=25)),
+                     unified_bytes=budget)
+    assert len(coded.on_chip) > len(dense.on_chip) >= 1

@@ -334,3 +334,112 @@ def apply_to_result(result: Any, workloads: Sequence[Any], spec: Any, codec: Dct
                          clock_hz=result.clock_hz, layers=tuple(layers),
                          provenance={**result.provenance, "compress": describe(codec)},
                          details={**result.details, "compress": describe(codec)})
+
+
+# -- keeping (coded) feature maps on chip -----------------------------------------------------
+@dataclass(frozen=True)
+class Allocation:
+    """Per-layer split of a unified on-chip SRAM and which feature maps stay on chip."""
+
+    unified_bytes: int
+    scratchpad_bytes: tuple[int, ...]  # per layer
+    fmap_buffer_bytes: tuple[int, ...]  # per layer: unified - scratchpad
+    on_chip: frozenset[str]  # feature maps that never go to DRAM
+    map_bytes: dict[str, int]  # the size each map takes in the buffer (coded or dense)
+
+
+def _weight_holding_bytes(spec: Any) -> int:
+    return sum(m.size_bytes for m in spec.memory if "weight" in m.holds)
+
+
+def allocate(workloads: Sequence[Any], spec: Any, map_bytes: dict[str, int], *,
+             unified_bytes: int | None = None) -> Allocation:
+    """Split a unified SRAM per layer into a scratchpad and a feature-map buffer and choose
+    the feature maps that stay on chip, greedily in production order.
+
+    Layer i's scratchpad is its weights at the operand width, capped by the preset's
+    weight-holding SRAM (a layer whose weights do not fit streams them through that much);
+    the rest of ``unified_bytes`` (default: all of the preset's on-chip SRAM) is its
+    feature-map buffer. A map (a GConv output another layer reads, sized by ``map_bytes``) is
+    live from its producer to its last reader; it stays on chip when, together with the maps
+    already kept, it fits every buffer of its live range."""
+    unified = int(unified_bytes if unified_bytes is not None else spec.on_chip_bytes)
+    bits = int(spec.compute.operand_bits)
+    cap = _weight_holding_bytes(spec)
+    scratch = tuple(min(math.ceil(w.gconv.weight_elems * bits / 8), cap) for w in workloads)
+    fbuf = tuple(max(unified - s, 0) for s in scratch)
+    produced = {w.gconv.output: i for i, w in enumerate(workloads)}
+    last_read: dict[str, int] = {}
+    for i, w in enumerate(workloads):
+        ins = [w.gconv.input] + ([w.gconv.operand] if w.gconv.operand_kind == "tensor" else [])
+        for t in ins:
+            if t in produced:
+                last_read[t] = i
+    load = [0] * len(workloads)
+    kept = set()
+    for t in sorted(last_read, key=lambda name: produced[name]):
+        size = map_bytes.get(t)
+        if size is None:
+            continue
+        lo, hi = produced[t], last_read[t]
+        if all(load[j] + size <= fbuf[j] for j in range(lo, hi + 1)):
+            for j in range(lo, hi + 1):
+                load[j] += size
+            kept.add(t)
+    return Allocation(unified, scratch, fbuf, frozenset(kept), dict(map_bytes))
+
+
+def keep_on_chip(result: Any, workloads: Sequence[Any], spec: Any, alloc: Allocation) -> Any:
+    """The NetworkResult with the DRAM traffic of the maps ``alloc`` keeps on chip removed
+    (the producer's write and every read of its consumers). DRAM energy follows the bits;
+    cycles are not recomputed (a DRAM-bound layer would get faster): the provenance says so."""
+    from accelscope.results import NetworkResult
+
+    layers = []
+    for w, r in zip(workloads, result.layers, strict=True):
+        g = w.gconv
+        gone = set()
+        if g.output in alloc.on_chip:
+            gone.add("output")
+        if g.input in alloc.on_chip:
+            gone.add("input")
+        if g.operand_kind == "tensor" and g.operand in alloc.on_chip:
+            gone.add("operand")
+        old = sum(a.bits for a in r.accesses if a.level == "dram")
+        acc = tuple(a for a in r.accesses if not (a.level == "dram" and a.tensor in gone))
+        new = sum(a.bits for a in acc if a.level == "dram")
+        energy = dict(r.energy_pj)
+        if "dram" in energy and old:
+            energy["dram"] *= new / old
+        details = {**r.details, "fmaps_on_chip": sorted(gone),
+                   "scratchpad_bytes": alloc.scratchpad_bytes[len(layers)],
+                   "fmap_buffer_bytes": alloc.fmap_buffer_bytes[len(layers)],
+                   "dram_bits_before_on_chip": old}
+        prov = {**r.provenance, "on_chip_fmaps": (
+            f"unified SRAM {alloc.unified_bytes} B split per layer: scratchpad = the layer's "
+            "weights capped by the weight SRAM, the rest a feature-map buffer; maps kept on "
+            "chip greedily over their live range; cycles not recomputed")}
+        layers.append(dataclasses.replace(r, accesses=acc, energy_pj=energy, details=details,
+                                          provenance=prov))
+    return NetworkResult(network=result.network, model=result.model, arch=result.arch,
+                         clock_hz=result.clock_hz, layers=tuple(layers),
+                         provenance={**result.provenance, "on_chip_fmaps":
+                                     f"{len(alloc.on_chip)} maps kept on chip"},
+                         details={**result.details, "fmaps_on_chip": len(alloc.on_chip)})
+
+
+def map_sizes(workloads: Sequence[Any], spec: Any, codec: DctCodec | None) -> dict[str, int]:
+    """Bytes each inter-layer map takes in the buffer: coded (with ``codec``) or dense at the
+    operand width."""
+    bits = int(spec.compute.operand_bits)
+    out = {}
+    for w in workloads:
+        t = w.output
+        if t is None:
+            raise DctError("keeping maps on chip needs the real tensors: use --mode actual")
+        if codec is not None and t.dim() == 4:
+            _, cb, _, _, _, _ = _code(codec, t)
+            out[w.gconv.output] = math.ceil(cb / 8)
+        else:
+            out[w.gconv.output] = math.ceil(t.numel() * bits / 8)
+    return out
