@@ -491,13 +491,14 @@ def compare_cmd(
             raise InputFileError(f"--baseline {baseline!r} is not one of --arch "
                                  f"({', '.join(names)})")
         base_i = names.index(baseline) if baseline in names else refs.index(baseline)
+    if compress is not None:
+        from accelscope.compress.inloop import parse_compress
+
+        parse_compress(compress)  # a bad --compress fails before the network runs
     chain, workloads, pruned = _prepare(model, input_shape, batch, weights, seed, input,
                                         prune, mode)
     details = {"mode": mode, "input": input, "prune": pruned or "none", "seed": seed}
     if compress is not None:
-        from accelscope.compress.inloop import parse_compress
-
-        parse_compress(compress)
         details["compress"] = compress
     results, lines = [], []
     for sp in specs:
