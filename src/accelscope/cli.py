@@ -365,13 +365,14 @@ def _compressed(result, workloads, spec, compress, fmaps_on_chip=False):
         keep_on_chip,
         map_sizes,
         parse_compress,
+        parse_hardware,
     )
     from accelscope.models.base import get_model
 
     codec = parse_compress(compress) if compress is not None else None
     plain = result
     if codec is not None:
-        result = apply_to_result(result, workloads, spec, codec)
+        result = apply_to_result(result, workloads, spec, codec, parse_hardware(compress))
     if not fmaps_on_chip or not get_model(spec.model).counts_accesses:
         return result, None
     alloc = allocate(workloads, spec, map_sizes(workloads, spec, codec))
@@ -438,9 +439,10 @@ def run_cmd(
 
     spec = load_arch(arch)
     if compress is not None:
-        from accelscope.compress.inloop import parse_compress
+        from accelscope.compress.inloop import parse_compress, parse_hardware
 
         parse_compress(compress)  # a bad --compress fails before the network runs
+        parse_hardware(compress)
     chain, workloads, pruned = _prepare(model, input_shape, batch, weights, seed, input,
                                         prune, mode)
     result = _evaluate(workloads, spec, chain, {"mode": mode, "input": input,
@@ -492,9 +494,10 @@ def compare_cmd(
                                  f"({', '.join(names)})")
         base_i = names.index(baseline) if baseline in names else refs.index(baseline)
     if compress is not None:
-        from accelscope.compress.inloop import parse_compress
+        from accelscope.compress.inloop import parse_compress, parse_hardware
 
         parse_compress(compress)  # a bad --compress fails before the network runs
+        parse_hardware(compress)
     chain, workloads, pruned = _prepare(model, input_shape, batch, weights, seed, input,
                                         prune, mode)
     details = {"mode": mode, "input": input, "prune": pruned or "none", "seed": seed}
@@ -615,26 +618,39 @@ def dct_accuracy_cmd(
     setting: Annotated[list[str] | None, typer.Option(
         help="a --compress setting; repeat for several (default: JPEG quality 95 ... 10)")
     ] = None,
-    images: Annotated[int | None, typer.Option(help="use the first N test images")] = None,
+    images: Annotated[int | None, typer.Option(
+        help="the first N test images (digits-cnn) or N random inputs (other models)")
+    ] = None,
+    model: Annotated[str, typer.Option(
+        help="digits-cnn (trained here: accuracy) or a zoo model (top-1 agreement with the "
+             "uncompressed network on random inputs)")] = "digits-cnn",
     out: Annotated[Path, typer.Option(help="directory for dct_accuracy.csv / .png")] =
         Path("out/dct-accuracy"),
 ) -> None:
     """Accuracy of the digits CNN (trained here) with its feature maps DCT-coded, against the
-    compression ratio."""
+    compression ratio; or the top-1 agreement of any zoo model."""
+    import math
+
     from accelscope.compress.inloop import accuracy_sweep
 
     settings = setting or [f"dct:quality={q}" for q in (95, 90, 75, 50, 25, 10)]
     with console.status(f"running {len(settings)} codec settings ..."):
-        df = accuracy_sweep(settings, out_dir=out, images=images)
+        df = accuracy_sweep(settings, out_dir=out, images=images, model=model)
+
+    def pct(v, sign=""):
+        return "-" if math.isnan(v) else f"{v:{sign}.2f}"
+
     rows = [[r["setting"], f"{r['ratio']:.2f}x", f"{r['bits_per_activation']:.2f}",
-             f"{r['mean_snr_db']:.1f}", f"{100 * r['accuracy']:.2f}%",
-             f"{r['accuracy_drop_pts']:+.2f}", f"{100 * r['agreement']:.1f}%"]
+             f"{r['mean_snr_db']:.1f}", pct(100 * r["accuracy"]),
+             pct(r["accuracy_drop_pts"], "+"), f"{100 * r['agreement']:.1f}%"]
             for _, r in df.iterrows()]
-    cols = ["setting", "ratio", "bits/act", "SNR dB", "top-1", "drop (pts)", "agreement"]
+    cols = ["setting", "ratio", "bits/act", "SNR dB", "top-1 %", "drop (pts)", "agreement"]
     base = df["baseline_accuracy"].iloc[0]
-    console.print(_fitted_table(
-        f"digits CNN, {int(df['images'].iloc[0])} test images, uncompressed top-1 "
-        f"{100 * base:.2f}%", cols, rows, flex="setting", right=set(cols) - {"setting"}))
+    what = (f"{int(df['images'].iloc[0])} test images, uncompressed top-1 {100 * base:.2f}%"
+            if not math.isnan(base) else f"{int(df['images'].iloc[0])} random inputs, "
+            "agreement with the uncompressed network")
+    console.print(_fitted_table(f"{model}, {what}", cols, rows, flex="setting",
+                                right=set(cols) - {"setting"}))
     console.print(f"wrote {out / 'dct_accuracy.csv'}, {out / 'dct_accuracy.png'}",
                   highlight=False)
 

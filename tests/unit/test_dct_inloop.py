@@ -197,3 +197,34 @@ def test_coded_maps_fit_better_than_dense_ones(tiny):
     coded = allocate(works, spec, map_sizes(works, spec, DctCodec(quality=25)),
                      unified_bytes=budget)
     assert len(coded.on_chip) > len(dense.on_chip) >= 1
+
+
+def test_codec_hardware_parameters(tiny):
+    from accelscope.compress.inloop import DctHardware, parse_hardware
+
+    hw = parse_hardware("dct:quality=75,hw_units=2,hw_blocks_per_cycle=0.5,hw_latency=4")
+    assert (hw.units, hw.blocks_per_cycle, hw.latency) == (2, 0.5, 4)
+    assert parse_compress("dct:quality=75,hw_units=2").quality == 75  # codec keys only
+    assert parse_hardware("dct") == DctHardware()
+    with pytest.raises(DctError, match="hw_units"):
+        parse_hardware("dct:hw_units=0")
+    # 100 blocks out, 60 in, two pairs at 1/8 block per cycle: 100 / 0.25 + latency
+    assert DctHardware(units=2).cycles(100, 60) == 400 + 16
+    assert DctHardware().cycles(0, 0) == 0
+    assert DctHardware(units=2).area_mm2(32) == pytest.approx(8 * DctHardware().area_mm2(16))
+    # a slow codec becomes the bottleneck of a layer, and says so
+    zm, chain = tiny
+    works = build_workloads(chain, zm.example_input())
+    spec = load_arch("systolic-dense")
+    res = evaluate_workloads(works, spec, network=chain.name)
+    slow = apply_to_result(res, works, spec, DctCodec(), DctHardware(blocks_per_cycle=1e-3))
+    assert any(r.stall_cycles.get("dct_codec", 0) > 0 for r in slow.layers)
+    assert slow.cycles > res.cycles and slow.details["dct_area_mm2"] > 0
+
+
+def test_agreement_sweep_on_an_unlabelled_zoo_model(tmp_path):
+    df = accuracy_sweep(["dct:table=flat,step=0.01,dtype=float64"], model="tiny", images=3,
+                        out_dir=tmp_path)
+    r = df.iloc[0]
+    assert math.isnan(r["accuracy"]) and r["agreement"] == 1.0 and r["images"] == 3
+    assert (tmp_path / "dct_accuracy.png").exists()

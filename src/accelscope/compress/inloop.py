@@ -32,11 +32,49 @@ import torch
 from accelscope.compress.dct import DctCodec, DctError
 from accelscope.workload.gconv import Chain, GConv
 
-# One DCT unit: a row-column 8x8 DCT that transforms one 8-point row per cycle in each of
-# its two pipelined passes, so one block per 8 cycles (assumption, docs/dct.md); one
-# encoder and one decoder.
-DCT_BLOCKS_PER_CYCLE = 1 / 8
-DCT_MACS_PER_BLOCK = 2 * 8 * 64  # matrix-form row and column passes, 8 MACs per coefficient
+# Area of the codec's parts at 16 nm, from SCNN's Table 4 unit areas (docs/scnn.md): a 16-bit
+# multiplier 0.008 mm2 / 16, SRAM 0.031 mm2 per 20 KB.
+_MULT_MM2_16NM = 0.008 / 16
+_SRAM_MM2_PER_BYTE_16NM = 0.031 / 20480
+
+
+@dataclass(frozen=True)
+class DctHardware:
+    """The codec hardware (the paper's is not described in the available text; these are
+    our assumptions, docs/dct.md). ``--compress`` takes them as ``hw_units``,
+    ``hw_blocks_per_cycle``, ``hw_latency`` and ``hw_macs_per_block``."""
+
+    units: int = 1
+    """Encoder/decoder pairs working in parallel [count]."""
+    blocks_per_cycle: float = 1 / 8
+    """Blocks one encoder (or decoder) finishes per cycle: a row-column 8x8 DCT with 8
+    multipliers per pass transforms one 8-point row per cycle in each of its two pipelined
+    passes [blocks/cycle]."""
+    latency: int = 16
+    """Cycles from a block's first row in to its last coefficient out (two passes of 8 rows)
+    [cycles]."""
+    macs_per_block: int = 2 * 8 * 64
+    """Multiply-adds per block: matrix-form row and column passes, 8 per coefficient [MACs]."""
+
+    def __post_init__(self) -> None:
+        for name, lo in (("units", 1), ("blocks_per_cycle", 1e-9), ("latency", 0),
+                         ("macs_per_block", 1)):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < lo:
+                raise DctError(f"DctHardware: hw_{name} must be a number >= {lo}, got {v!r}")
+
+    def cycles(self, encode_blocks: int, decode_blocks: int) -> int:
+        """Codec time of a layer: encoders and decoders run side by side."""
+        busiest = max(encode_blocks, decode_blocks)
+        if not busiest:
+            return 0
+        return math.ceil(busiest / (self.blocks_per_cycle * self.units)) + self.latency
+
+    def area_mm2(self, node_nm: int) -> float:
+        """Estimate: per encoder and per decoder 16 multipliers (8 per pass) and a 64-word
+        16-bit transpose buffer, SCNN's 16 nm unit areas scaled by (node / 16)^2."""
+        per = 16 * _MULT_MM2_16NM + 128 * _SRAM_MM2_PER_BYTE_16NM
+        return 2 * self.units * per * (node_nm / 16) ** 2
 
 
 @dataclass(frozen=True)
@@ -71,19 +109,36 @@ def parse_compress(spec: str) -> DctCodec:
     if not m:
         raise DctError(f"--compress {spec!r}: the only codec is 'dct'; write e.g. "
                        "--compress dct or --compress dct:quality=75,format=rle")
-    params: dict[str, Any] = {}
+    return DctCodec(**_split(spec, m.group(1) or "")[0])
+
+
+def parse_hardware(spec: str) -> DctHardware:
+    """The ``hw_*`` keys of a ``--compress`` string as a ``DctHardware`` (defaults else)."""
+    m = re.fullmatch(r"\s*dct\s*(?::(.*))?", spec or "")
+    if not m:
+        return parse_compress(spec)  # raises the codec-name error
+    return DctHardware(**_split(spec, m.group(1) or "")[1])
+
+
+def _split(spec: str, body: str) -> tuple[dict[str, Any], dict[str, Any]]:
     names = {f.name for f in dataclasses.fields(DctCodec)}
-    for part in filter(None, (p.strip() for p in (m.group(1) or "").split(","))):
+    hw = {f"hw_{f.name}" for f in dataclasses.fields(DctHardware)}
+    valid = ", ".join(["format", *sorted(names), *sorted(hw)])
+    codec: dict[str, Any] = {}
+    hard: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in body.split(","))):
         if "=" not in part:
             raise DctError(f"--compress {spec!r}: {part!r} is not key=value; valid keys: "
-                           f"format, {', '.join(sorted(names))}")
+                           f"{valid}")
         k, v = (x.strip() for x in part.split("=", 1))
         k = "fmt" if k == "format" else k
-        if k not in names:
-            raise DctError(f"--compress {spec!r}: unknown key {k!r}; valid keys: format, "
-                           f"{', '.join(sorted(names))}")
-        params[k] = _value(v)
-    return DctCodec(**params)
+        if k in names:
+            codec[k] = _value(v)
+        elif k in hw:
+            hard[k[3:]] = _value(v)
+        else:
+            raise DctError(f"--compress {spec!r}: unknown key {k!r}; valid keys: {valid}")
+    return codec, hard
 
 
 def describe(codec: DctCodec) -> str:
@@ -174,35 +229,45 @@ def run_with_codec(chain: Chain, inputs: torch.Tensor, codec: DctCodec, *,
 
 
 def accuracy_sweep(settings: Sequence[str], *, out_dir: str | Path | None = None,
-                   images: int | None = None) -> Any:
+                   images: int | None = None, model: str = "digits-cnn") -> Any:
     """Top-1 accuracy of the digits CNN with its feature maps DCT-coded at each setting
     (``--compress`` strings, e.g. ``"dct:quality=50"``), next to the uncompressed network.
+    Any other zoo ``model`` runs on ``images`` seeded N(0, 1) inputs (default 4) at its
+    standard size: there are no labels, so only the top-1 agreement with the uncompressed
+    network is measured (accuracy columns are NaN).
 
     Returns a DataFrame (setting, ratio, bits/activation, mean SNR, accuracy, accuracy drop
     in points, agreement with the uncompressed predictions); with ``out_dir`` also writes
-    ``dct_accuracy.csv`` and ``dct_accuracy.png`` (accuracy and SNR against ratio)."""
+    ``dct_accuracy.csv`` and ``dct_accuracy.png`` (accuracy / agreement and SNR against
+    ratio)."""
     import pandas as pd
 
     from accelscope import lower, zoo
     from accelscope.workload.digits import accuracy, digits_data
     from accelscope.workload.execute import execute
 
-    x, y = digits_data("test")
-    if images is not None:
-        x, y = x[:images], y[:images]
-    zm = zoo.get("digits-cnn", batch=len(x))
+    if model == "digits-cnn":
+        x, y = digits_data("test")
+        if images is not None:
+            x, y = x[:images], y[:images]
+    else:
+        n = 4 if images is None else images
+        shape = zoo.get(model).input_shape
+        x = torch.randn((n, *shape[1:]), generator=torch.Generator().manual_seed(0))
+        y = None
+    zm = zoo.get(model, batch=len(x))
     chain = lower(zm)
     with torch.no_grad():
         base = execute(chain, x)
-    base_acc = accuracy(base, y)
+    base_acc = accuracy(base, y) if y is not None else math.nan
     rows = []
     for s in settings:
         codec = parse_compress(s)
         out, st = run_with_codec(chain, x, codec)
         ob = sum(t.original_bits for t in st)
         cb = sum(t.compressed_bits for t in st)
-        acc = accuracy(out, y)
-        rows.append({"setting": s, "ratio": ob / cb, "bits_per_activation":
+        acc = accuracy(out, y) if y is not None else math.nan
+        rows.append({"model": model, "setting": s, "ratio": ob / cb, "bits_per_activation":
                      cb / sum(math.prod(t.shape) for t in st),
                      "mean_snr_db": float(np.mean([t.snr_db for t in st])),
                      "accuracy": acc, "accuracy_drop_pts": 100 * (base_acc - acc),
@@ -223,20 +288,24 @@ def _plot(df: Any, path: Path) -> Path:
     plt = _plt()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
     d = df.sort_values("ratio")
-    a1.plot(d["ratio"], 100 * d["accuracy"], marker="o")
-    a1.axhline(100 * d["baseline_accuracy"].iloc[0], color="grey", lw=0.8,
-               label="uncompressed")
+    labelled = not d["accuracy"].isna().all()
+    col = "accuracy" if labelled else "agreement"
+    a1.plot(d["ratio"], 100 * d[col], marker="o")
+    if labelled:
+        a1.axhline(100 * d["baseline_accuracy"].iloc[0], color="grey", lw=0.8,
+                   label="uncompressed")
+        a1.legend(fontsize=8)
     a1.set_xlabel("feature-map compression ratio")
-    a1.set_ylabel("top-1 accuracy (%)")
-    a1.set_title(f"digits CNN, {int(d['images'].iloc[0])} test images", fontsize=10)
-    a1.legend(fontsize=8)
+    a1.set_ylabel("top-1 accuracy (%)" if labelled else "top-1 agreement with uncompressed (%)")
+    a1.set_title(f"{d['model'].iloc[0]}, {int(d['images'].iloc[0])} "
+                 f"{'test images' if labelled else 'random inputs'}", fontsize=10)
     a2.plot(d["ratio"], d["mean_snr_db"], marker="o")
     a2.set_xlabel("feature-map compression ratio")
     a2.set_ylabel("mean SNR of the coded maps (dB)")
     for ax in (a1, a2):
         ax.grid(True, alpha=0.3)
     for _, r in d.iterrows():
-        a1.annotate(r["setting"].replace("dct:", ""), (r["ratio"], 100 * r["accuracy"]),
+        a1.annotate(r["setting"].replace("dct:", ""), (r["ratio"], 100 * r[col]),
                     fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -256,14 +325,16 @@ def _own_fmap_coding(spec: Any) -> str | None:
     return None
 
 
-def apply_to_result(result: Any, workloads: Sequence[Any], spec: Any, codec: DctCodec) -> Any:
+def apply_to_result(result: Any, workloads: Sequence[Any], spec: Any, codec: DctCodec,
+                    hw: DctHardware | None = None) -> Any:
     """The NetworkResult with every inter-layer feature map's DRAM traffic at its DCT-coded
     size: each layer's DRAM input / output (and second-operand) bits are scaled by the coded
     size of the real tensor over its size at the operand width; the DRAM energy follows; the
-    codec's energy (``DCT_MACS_PER_BLOCK`` MACs per 8x8 block encoded or decoded, priced at
-    the preset's MAC) is added as ``dct``; a layer whose blocks take longer through one
-    encoder and one decoder (``DCT_BLOCKS_PER_CYCLE``) than its own cycles gets the
+    codec's energy (``hw.macs_per_block`` MACs per 8x8 block encoded or decoded, priced at
+    the preset's MAC) is added as ``dct``; a layer whose blocks take longer through the
+    encoders and decoders (``hw``, overlapped with compute) than its own cycles gets the
     difference as ``dct_codec`` stall cycles. Needs actual-mode workloads."""
+    hw = hw or DctHardware()
     from accelscope.energy import get_table
     from accelscope.models.base import get_model
     from accelscope.results import Access, NetworkResult
@@ -293,20 +364,22 @@ def apply_to_result(result: Any, workloads: Sequence[Any], spec: Any, codec: Dct
             cache[key] = (cb / (t.numel() * bits), nb)
         return cache[key]
 
+    area = hw.area_mm2(int(spec.technology_nm))
     layers = []
     for w, r in zip(workloads, result.layers, strict=True):
         g: GConv = w.gconv
         scale: dict[str, float] = {}
-        blocks = 0
+        dec = enc = 0
         if not w.input_is_network_input and w.input.dim() == 4:
             scale["input"], nb = coded(w.input)
-            blocks += nb
+            dec += nb
         if g.operand_kind == "tensor" and w.operand is not None and w.operand.dim() == 4:
             scale["operand"], nb = coded(w.operand)
-            blocks += nb
+            dec += nb
         if w.output.dim() == 4:
             scale["output"], nb = coded(w.output)
-            blocks += nb
+            enc += nb
+        blocks = dec + enc
         old_bits = sum(a.bits for a in r.accesses if a.level == "dram")
         acc = []
         for a in r.accesses:
@@ -323,26 +396,33 @@ def apply_to_result(result: Any, workloads: Sequence[Any], spec: Any, codec: Dct
         energy = dict(r.energy_pj)
         if "dram" in energy and old_bits:
             energy["dram"] = energy["dram"] * new_bits / old_bits
-        energy["dct"] = blocks * DCT_MACS_PER_BLOCK * mac_pj
-        codec_cycles = math.ceil(blocks / DCT_BLOCKS_PER_CYCLE / 2)  # encoder + decoder
+        energy["dct"] = blocks * hw.macs_per_block * mac_pj
+        codec_cycles = hw.cycles(enc, dec)
         stalls = dict(r.stall_cycles)
         cycles = r.cycles
         if codec_cycles > cycles:
             stalls["dct_codec"] = codec_cycles - cycles
             cycles = codec_cycles
         details = {**r.details, "dct_ratio": {k: 1 / v for k, v in scale.items() if v},
-                   "dct_blocks": blocks, "dram_bits_uncompressed": old_bits}
+                   "dct_blocks": blocks, "dct_codec_cycles": codec_cycles,
+                   "dram_bits_uncompressed": old_bits}
         prov = {**r.provenance, "compress": (
             f"DCT feature-map codec {describe(codec)}: DRAM feature-map bits at the coded "
-            f"sizes of the real tensors; {DCT_MACS_PER_BLOCK} MACs per block at {mac_pj:.4g} pJ; "
-            f"{DCT_BLOCKS_PER_CYCLE:g} blocks/cycle per encoder and decoder (docs/dct.md)")}
+            f"sizes of the real tensors; {hw.macs_per_block} MACs per block at {mac_pj:.4g} "
+            f"pJ; {hw.units} encoder/decoder pair(s) at {hw.blocks_per_cycle:g} blocks/cycle, "
+            f"latency {hw.latency} cycles, overlapped with compute (docs/dct.md)")}
         layers.append(dataclasses.replace(r, accesses=tuple(acc), energy_pj=energy,
                                           stall_cycles=stalls, cycles=cycles,
                                           details=details, provenance=prov))
     return NetworkResult(network=result.network, model=result.model, arch=result.arch,
                          clock_hz=result.clock_hz, layers=tuple(layers),
-                         provenance={**result.provenance, "compress": describe(codec)},
-                         details={**result.details, "compress": describe(codec)})
+                         provenance={**result.provenance, "compress": describe(codec),
+                                     "compress.area": (
+                                         f"codec area estimate {area:.4f} mm2 at "
+                                         f"{spec.technology_nm} nm (SCNN Table 4 unit areas, "
+                                         "scaled by node squared)")},
+                         details={**result.details, "compress": describe(codec),
+                                  "dct_area_mm2": area})
 
 
 # -- keeping (coded) feature maps on chip -----------------------------------------------------
