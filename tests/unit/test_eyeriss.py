@@ -182,9 +182,23 @@ def test_conformance_on_the_allops_net(spec):
 
 
 def test_unsupported_layers_say_why(spec):
-    g = dataclasses.replace(_conv(H=12, W=12), dilation=(2, 2), P=8, Q=8)
-    with pytest.raises(UnsupportedLayerError, match="dilated"):
+    g = dataclasses.replace(_conv(H=6, W=6), input_dilation=(2, 2), P=9, Q=9)
+    with pytest.raises(UnsupportedLayerError, match="input dilation"):
         EV(_stat(g), spec)
+
+
+def test_dilated_windows_use_the_span(spec):
+    # a 3x3 filter dilated by 2 spans 5x5: the ifmap spad holds q windows of 5, the strip
+    # reads 5 input rows per output row
+    g = dataclasses.replace(_conv(C=4, K=8, H=20, W=20), dilation=(2, 2), P=16, Q=16)
+    r = EV(_stat(g), spec)
+    m = r.details["mapping"]
+    assert m["q"] * 5 <= spec.eyeriss.ifmap_spad_words and r.macs == g.macs
+    plain = EV(_stat(_conv(C=4, K=8, H=18, W=18)), spec)  # same P, Q, undilated
+    assert r.details["processing_cycles"] >= plain.details["processing_cycles"]
+    # dilation 6 on a 3-tap row spans 13 > 12 words: split into column chunks
+    wide = dataclasses.replace(_conv(C=2, K=2, H=20, W=20), dilation=(1, 6), P=18, Q=8)
+    assert EV(_stat(wide), spec).details["filter_row_chunks"] == 2
 
 
 def test_tall_filters_run_in_row_chunks(spec):

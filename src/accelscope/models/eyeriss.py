@@ -187,7 +187,8 @@ def _shape(g: GConv) -> dict[str, int]:
     """The group's dimensions in the paper's letters."""
     return {"N": g.N, "M": g.K, "C": g.C, "E": g.P, "F": g.Q, "R": g.R, "S": g.S,
             "Uh": g.stride[0], "Uw": g.stride[1], "G": g.G,
-            "W_in": (g.Q - 1) * g.stride[1] + g.S}
+            "W_in": (g.Q - 1) * g.stride[1] + (g.S - 1) * g.dilation[1] + 1,
+            "span_r": (g.R - 1) * g.dilation[0] + 1, "span_s": (g.S - 1) * g.dilation[1] + 1}
 
 
 def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
@@ -198,6 +199,9 @@ def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
     d = _shape(g)
     N, M, C, E, F, R, S, Uh, G, W_in = (d[k] for k in ("N", "M", "C", "E", "F", "R", "S",
                                                           "Uh", "G", "W_in"))
+    # a dilated window: the PE slides over the whole span of its filter row, and a set's
+    # R filter rows read input rows span_r apart in all
+    span_r, span_s = d["span_r"], d["span_s"]
     ep, c = spec.eyeriss, spec.compute
     Ha, Wa = c.array
     word_bytes = c.operand_bits / 8
@@ -221,7 +225,7 @@ def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
     if not rows:
         return None
     base = np.array(rows, dtype=np.int64)
-    qmax = max(1, min(C, ep.ifmap_spad_words // S))
+    qmax = max(1, min(C, ep.ifmap_spad_words // span_s))
     pmax = max(1, min(M, ep.psum_spad_words))
     q = np.arange(1, qmax + 1)
     p = np.arange(1, pmax + 1)
@@ -231,7 +235,7 @@ def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
     B, Q_, P_, N_ = B.ravel(), Q_.ravel(), P_.ravel(), N_.ravel()
     e, segs, gs, r, t = (base[B, i] for i in range(5))
     ok = N_ <= N
-    ok &= Q_ * S <= ep.ifmap_spad_words
+    ok &= Q_ * span_s <= ep.ifmap_spad_words
     ok &= P_ <= ep.psum_spad_words
     if weights:
         ok &= P_ * Q_ * S <= ep.filter_spad_words
@@ -242,7 +246,7 @@ def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
     if len(e) == 0:
         return None
     e_seg = -(-e // segs)
-    rows_strip = segs * ((e_seg - 1) * Uh + R)  # input rows a strip reads (segments overlap)
+    rows_strip = segs * ((e_seg - 1) * Uh + span_r)  # input rows of a strip (segments overlap)
     ifmap_glb = n * q * r * gs * rows_strip * W_in * operands
     ifmap_banks = np.ceil(ifmap_glb / bank_words)
     # m: as many filters' psums in the GLB as the remaining banks hold (fewer input refetches)
@@ -271,7 +275,7 @@ def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
     psum_cyc = -(-psum_pass // ep.psum_bus_words)
     # ramp-up: the pass's filters into the spads, the first window (q*S inputs) of every
     # input row the pass reads over the input bus, the pipeline and the R-deep psum column
-    fill = -(-(q * r * gs * rows_strip * S * operands) // ep.ifmap_bus_words)
+    fill = -(-(q * r * gs * rows_strip * span_s * operands) // ep.ifmap_bus_words)
     ramp = -(-filter_pass // ep.filter_bus_words) + fill + c.pipeline_depth + R
     pass_cycles = np.maximum(np.maximum(compute, ifmap_cyc), psum_cyc) + ramp
     processing = passes * pass_cycles
@@ -288,7 +292,7 @@ def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
     array = spad_ifmap_w + spad_filter_w + passes * psum_pass * (R - 1) + glb_psum_w + glb_psum_r
     # DRAM (words, before compression): per (image chunk, strip, group chunk, filter group
     # of m) the strip's input rows are read, unless all C channels of them stay resident
-    rows_total = _real_rows(g, R)[e]  # padding is generated on chip, not read from DRAM
+    rows_total = _real_rows(g, span_r)[e]  # padding is generated on chip, not read from DRAM
     cols_real = max(0, min(W_in, g.padding[1] + g.W) - g.padding[1])
     whole_in = n * C * gs * rows_strip * W_in * operands
     resident = np.ceil(whole_in / bank_words) + psum_banks <= banks
@@ -369,8 +373,6 @@ def _energies(table, bits: int) -> dict[str, float]:
 
 def _is_rs_layer(g: GConv) -> str | None:
     """Why the RS model cannot run this GConv, or None."""
-    if g.dilation != (1, 1):
-        return "dilated windows are not modelled on the row-stationary array yet"
     if g.input_dilation != (1, 1):
         return ("transposed convolution / upsampling (input dilation) is not modelled on the "
                 "row-stationary array yet")
@@ -398,7 +400,10 @@ def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     # extra channel passes of at most Ha rows (ifmap_spad_words columns) each, partial sums
     # accumulating in the GLB between them
     rchunks = math.ceil(g.R / Ha)
-    schunks = math.ceil(g.S / ep.ifmap_spad_words)
+    schunks = 1  # fewest column chunks whose dilated span fits the ifmap spad
+    while (math.ceil(g.S / schunks) - 1) * g.dilation[1] + 1 > ep.ifmap_spad_words \
+            and schunks < g.S:
+        schunks += 1
     chunks = rchunks * schunks
     gm = g if chunks == 1 else dataclasses.replace(
         g, R=math.ceil(g.R / rchunks), S=math.ceil(g.S / schunks), C=g.C * chunks)
