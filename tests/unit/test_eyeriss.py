@@ -253,3 +253,20 @@ def test_candidates_cover_the_papers_mappings(spec, alexnet):
         for k, v in want.items():
             sel &= c[k] == v
         assert sel.any(), name
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+def test_padding_modes_are_generated_and_gated_by_value(spec, mode):
+    torch.manual_seed(2)
+    g = dataclasses.replace(_conv(C=3, K=4, H=10, W=10, pad=1), pad_mode=mode)
+    x = torch.relu(torch.randn(1, 3, 10, 10))
+    w = torch.randn(4, 3, 3, 3)
+    lw = LayerWorkload(gconv=g, network="t", input=x, operand=w, params={"w": w},
+                       output=torch.zeros(1, 4, 10, 10))
+    r = EV(lw, spec)
+    cols = torch.nn.functional.unfold(torch.nn.functional.pad(x, (1, 1, 1, 1), mode=mode), 3)
+    assert r.macs_gated == int((cols == 0).sum()) * 4
+    dram_in = next(a for a in r.accesses if a.level == "dram" and a.tensor == "input")
+    zero = EV(dataclasses.replace(lw, gconv=dataclasses.replace(g, pad_mode="zeros")), spec)
+    assert dram_in.read_bits == next(a for a in zero.accesses if a.level == "dram"
+                                     and a.tensor == "input").read_bits

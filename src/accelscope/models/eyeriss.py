@@ -376,8 +376,6 @@ def _is_rs_layer(g: GConv) -> str | None:
     if g.input_dilation != (1, 1):
         return ("transposed convolution / upsampling (input dilation) is not modelled on the "
                 "row-stationary array yet")
-    if g.pad_mode != "zeros":
-        return f"padding mode {g.pad_mode!r}: the GLB holds zero-padded maps only"
     return None
 
 
@@ -558,7 +556,10 @@ def _data_factors(layer: LayerWorkload, spec: EyerissSpec, bits: int
     if layer.input is not None:
         x = layer.input
         if g.map_op == "mul" and g.macs:
-            plain = dataclasses.replace(g, post_ops=(), pad_value=0.0, mean_pad=(0, 0, 0, 0),
+            # count non-zero inputs per MAC: the padding the GLB generates (zeros, a
+            # constant, reflected or replicated edges) is non-zero where its value is
+            plain = dataclasses.replace(g, post_ops=(), mean_pad=(0, 0, 0, 0),
+                                        pad_value=1.0 if g.pad_value else 0.0,
                                         reduce_op="sum", operand_kind="weight",
                                         map_op="mul")
             ones = torch.ones(g.G * g.K, g.C, g.R, g.S)
