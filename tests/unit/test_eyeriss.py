@@ -181,10 +181,28 @@ def test_conformance_on_the_allops_net(spec):
     assert check_model("eyeriss", spec, stat) == []
 
 
-def test_unsupported_layers_say_why(spec):
-    g = dataclasses.replace(_conv(H=6, W=6), input_dilation=(2, 2), P=9, Q=9)
-    with pytest.raises(UnsupportedLayerError, match="input dilation"):
-        EV(_stat(g), spec)
+def test_a_foreign_spec_is_refused(spec):
+    with pytest.raises(UnsupportedLayerError, match="not an Eyeriss spec"):
+        EV(_stat(_conv()), load_arch("ideal"))
+
+
+def test_transposed_convolution_reads_only_real_inputs(spec):
+    # 2x zero insertion on a 6x6 map (11x11), padded by 1 (13x13), 3x3 window: 11x11 out
+    torch.manual_seed(3)
+    g = dataclasses.replace(_conv(C=2, K=3, H=6, W=6, pad=1), input_dilation=(2, 2), P=11,
+                            Q=11)
+    x = torch.relu(torch.randn(1, 2, 6, 6)) + 0.1  # no real zero
+    w = torch.randn(3, 2, 3, 3)
+    lw = LayerWorkload(gconv=g, network="t", input=x, operand=w, params={"w": w},
+                       output=torch.zeros(1, 3, 11, 11))
+    r = EV(lw, spec)
+    dram_in = next(a for a in r.accesses if a.level == "dram" and a.tensor == "input")
+    # one strip, read once: the 72 real values, RLC coded (no inserted zero, no padding)
+    assert dram_in.read_bits == EyerissRLC().encode(x.reshape(-1).numpy()).size_bits
+    z = torch.zeros(1, 2, 11, 11)
+    z[:, :, ::2, ::2] = x
+    cols = torch.nn.functional.unfold(torch.nn.functional.pad(z, (1, 1, 1, 1)), 3)
+    assert r.macs_gated == int((cols == 0).sum()) * 3  # inserted zeros and padding gated
 
 
 def test_dilated_windows_use_the_span(spec):

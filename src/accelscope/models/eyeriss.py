@@ -293,7 +293,7 @@ def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
     # DRAM (words, before compression): per (image chunk, strip, group chunk, filter group
     # of m) the strip's input rows are read, unless all C channels of them stay resident
     rows_total = _real_rows(g, span_r)[e]  # padding is generated on chip, not read from DRAM
-    cols_real = max(0, min(W_in, g.padding[1] + g.W) - g.padding[1])
+    cols_real = int(_real_count(0, W_in, g.padding[1], g.W, g.input_dilation[1]))
     whole_in = n * C * gs * rows_strip * W_in * operands
     resident = np.ceil(whole_in / bank_words) + psum_banks <= banks
     refetch = np.where(resident, 1, -(-M // m))
@@ -348,15 +348,24 @@ def _candidate_energy(cand, macs, gate, rf_per_mac, in_ratio, out_ratio, en):
                * out_ratio) * en["dram"])
 
 
+def _real_count(lo, hi, start: int, n: int, step: int):
+    """How many of the real positions start, start + step, ..., start + (n-1)*step lie in
+    [lo, hi) (arrays of ranges): inserted zeros and padding are not real."""
+    lo_k = np.maximum(-(-(np.asarray(lo) - start) // step), 0)
+    hi_k = np.minimum(-(-(np.asarray(hi) - start) // step), n)
+    return np.clip(hi_k - lo_k, 0, None)
+
+
 def _real_rows(g: GConv, R: int) -> np.ndarray:
-    """For every strip height e (index), the rows of the real (unpadded) input that all
-    strips of a layer read together, strips overlapping by R - stride rows."""
-    E, Uh, top, H = g.P, g.stride[0], g.padding[0], g.H
+    """For every strip height e (index), the rows of the real input (no padding, no inserted
+    zeros) that all strips of a layer read together, strips overlapping by R - stride rows
+    (R: the window's span in rows)."""
+    E, Uh, top, H, di = g.P, g.stride[0], g.padding[0], g.H, g.input_dilation[0]
     out = np.zeros(E + 1, dtype=np.int64)
     for e in range(1, E + 1):
         lo = np.arange(0, E, e) * Uh  # first padded row of each strip
         hi = lo + (np.minimum(e, E - np.arange(0, E, e)) - 1) * Uh + R
-        out[e] = int(np.clip(np.minimum(hi, top + H) - np.maximum(lo, top), 0, None).sum())
+        out[e] = int(_real_count(lo, hi, top, H, di).sum())
     return out
 
 
@@ -371,14 +380,6 @@ def _energies(table, bits: int) -> dict[str, float]:
             "dram": table.lookup("dram_16b").value * scale}
 
 
-def _is_rs_layer(g: GConv) -> str | None:
-    """Why the RS model cannot run this GConv, or None."""
-    if g.input_dilation != (1, 1):
-        return ("transposed convolution / upsampling (input dilation) is not modelled on the "
-                "row-stationary array yet")
-    return None
-
-
 @register_model("eyeriss", description="Eyeriss (JSSC 2017 / ISCA 2016): row-stationary "
                 "12x14 PE array with spads and GLB, zero gating, run-length compressed "
                 "feature maps in DRAM", uses_data=True)
@@ -387,9 +388,6 @@ def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     if not isinstance(spec, EyerissSpec):
         raise UnsupportedLayerError("eyeriss", g, "the spec is not an Eyeriss spec "
                                     "(model: eyeriss)")
-    why = _is_rs_layer(g)
-    if why:
-        raise UnsupportedLayerError("eyeriss", g, why)
     ep, c = spec.eyeriss, spec.compute
     Ha, Wa = c.array
     weights = g.operand_kind == "weight"
