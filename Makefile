@@ -28,6 +28,8 @@ test-all: install
 bench: install
 	$(PY) bench/lowering.py
 	$(PY) bench/evaluate.py
+	$(PY) bench/scnn.py
+	$(PY) bench/dct.py
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench
