@@ -375,13 +375,14 @@ def _compressed(result, workloads, spec, compress, fmaps_on_chip=False):
         result = apply_to_result(result, workloads, spec, codec, parse_hardware(compress))
     if not fmaps_on_chip or not get_model(spec.model).counts_accesses:
         return result, None
-    alloc = allocate(workloads, spec, map_sizes(workloads, spec, codec))
+    alloc = allocate(workloads, spec, map_sizes(workloads, spec, codec), results=plain.layers)
     result = keep_on_chip(result, workloads, spec, alloc)
     line = (f"{spec.name}: {len(alloc.on_chip)} of the inter-layer maps stay on chip in "
             f"{alloc.unified_bytes / 1024:,.0f} KiB of unified SRAM; DRAM "
             f"{result.level_bits('dram') / 8e6:.4g} MB")
     if codec is not None:
-        dense = allocate(workloads, spec, map_sizes(workloads, spec, None))
+        dense = allocate(workloads, spec, map_sizes(workloads, spec, None),
+                         results=plain.layers)
         base = keep_on_chip(plain, workloads, spec, dense)
         line += (f" (without compression: {len(dense.on_chip)} maps on chip, DRAM "
                  f"{base.level_bits('dram') / 8e6:.4g} MB)")

@@ -442,20 +442,28 @@ def _weight_holding_bytes(spec: Any) -> int:
 
 
 def allocate(workloads: Sequence[Any], spec: Any, map_bytes: dict[str, int], *,
-             unified_bytes: int | None = None) -> Allocation:
+             unified_bytes: int | None = None, results: Sequence[Any] | None = None
+             ) -> Allocation:
     """Split a unified SRAM per layer into a scratchpad and a feature-map buffer and choose
     the feature maps that stay on chip, greedily in production order.
 
-    Layer i's scratchpad is its weights at the operand width, capped by the preset's
-    weight-holding SRAM (a layer whose weights do not fit streams them through that much);
-    the rest of ``unified_bytes`` (default: all of the preset's on-chip SRAM) is its
-    feature-map buffer. A map (a GConv output another layer reads, sized by ``map_bytes``) is
-    live from its producer to its last reader; it stays on chip when, together with the maps
-    already kept, it fits every buffer of its live range."""
+    Layer i's scratchpad is what the model's own tiling reports in
+    ``results[i].details["scratchpad_bytes"]`` when it does (Eyeriss: its partial-sum banks
+    and filter part of the GLB for the chosen mapping); otherwise its weights at the operand
+    width, capped by the preset's weight-holding SRAM (a layer whose weights do not fit
+    streams them through that much). The rest of ``unified_bytes`` (default: all of the
+    preset's on-chip SRAM) is its feature-map buffer. A map (a GConv output another layer
+    reads, sized by ``map_bytes``) is live from its producer to its last reader; it stays on
+    chip when, together with the maps already kept, it fits every buffer of its live
+    range."""
     unified = int(unified_bytes if unified_bytes is not None else spec.on_chip_bytes)
     bits = int(spec.compute.operand_bits)
     cap = _weight_holding_bytes(spec)
-    scratch = tuple(min(math.ceil(w.gconv.weight_elems * bits / 8), cap) for w in workloads)
+    reported = [None] * len(workloads) if results is None else \
+        [r.details.get("scratchpad_bytes") for r in results]
+    scratch = tuple(int(rep) if rep is not None else
+                    min(math.ceil(w.gconv.weight_elems * bits / 8), cap)
+                    for w, rep in zip(workloads, reported, strict=True))
     fbuf = tuple(max(unified - s, 0) for s in scratch)
     produced = {w.gconv.output: i for i, w in enumerate(workloads)}
     last_read: dict[str, int] = {}
