@@ -73,7 +73,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from accelscope.errors import AccelscopeError, ShapeError
-from accelscope.sparsity.formats import CSR, Bitmap, SCNNZeroRun
+from accelscope.sparsity.formats import CSR, Bitmap, SCNNZeroRun, zero_gaps
 
 BLOCK = 8
 """Block edge in elements: the transform is the 8x8 DCT of the paper."""
@@ -706,14 +706,7 @@ class RunLengthCoder(BlockCoder):
     def encode(self, levels):
         zz = _levels64(levels, self.level_bits, self.name)[:, ZIGZAG]
         M, span, V = zz.shape[0], self.max_run + 1, self.level_bits
-        r, c = np.nonzero(zz)
-        prev = np.empty_like(c)
-        if c.size:
-            prev[1:] = c[:-1]
-            first = np.ones(c.size, dtype=bool)
-            first[1:] = r[1:] != r[:-1]
-            prev[first] = -1
-        gaps = c - prev - 1
+        r, c, gaps = zero_gaps(zz)
         zrls = gaps // span
         # entry index of each (run, level) pair: all earlier entries (ZRLs and pairs of this
         # and earlier blocks, one EOB per earlier block) = cumsum(zrls + 1) - 1 + block

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from accelscope.sparsity.formats import zero_gaps
 from accelscope.workload.execute import _gconv_fast
 from accelscope.workload.gconv import GConv
 
@@ -199,19 +200,12 @@ def zrl_entries(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     is_value): the entries of row ``i`` are ``row_ptr[i]:row_ptr[i+1]``, in order. Entry
     counts equal ``get_format('zrl').row_sizes_bits(mask) / 20``."""
     rows = mask.shape[0]
-    r, c = np.nonzero(mask)
-    prev = np.empty_like(c)
-    if c.size:
-        prev[1:] = c[:-1]
-        first = np.ones(c.size, dtype=bool)
-        first[1:] = r[1:] != r[:-1]
-        prev[first] = -1
-    gaps = c - prev - 1
+    r, c, gaps = zero_gaps(mask)
     counts = gaps // SPAN + 1
     total = int(counts.sum())
     ends = np.cumsum(counts)
     within = np.arange(total) - np.repeat(ends - counts, counts)
-    col = np.repeat(prev, counts) + SPAN * (within + 1)
+    col = np.repeat(c - gaps - 1, counts) + SPAN * (within + 1)
     is_value = np.zeros(total, dtype=bool)
     if total:
         col[ends - 1] = c

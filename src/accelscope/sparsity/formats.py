@@ -60,6 +60,20 @@ class Encoded:
     params: dict[str, int] = field(default_factory=dict)
 
 
+def zero_gaps(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, column, zeros before it in its row) of every non-zero of a 2-D array, in
+    row-major order: what every run-length code of the rows is built from."""
+    r, c = np.nonzero(a)  # row-major order: sorted by row, then column
+    prev = np.empty_like(c)
+    if c.size:
+        prev[1:] = c[:-1]
+        first = np.ones(c.size, dtype=bool)
+        first[1:] = r[1:] != r[:-1]
+        prev[first] = -1
+    gaps = c - prev - 1
+    return r, c, gaps
+
+
 class Format(ABC):
     """A sparse encoding. ``value_bits`` is the width of one stored value."""
 
@@ -251,14 +265,7 @@ class RunLength(Format):
                               f"{a.shape}")
         rows, n = a.shape
         span = self.max_run + 1
-        r, c = np.nonzero(a)  # row-major order: sorted by row, then column
-        prev = np.empty_like(c)
-        if c.size:
-            prev[1:] = c[:-1]
-            first = np.ones(c.size, dtype=bool)
-            first[1:] = r[1:] != r[:-1]
-            prev[first] = -1
-        gaps = c - prev - 1
+        r, c, gaps = zero_gaps(a)
         entries = np.bincount(r, weights=gaps // span + 1, minlength=rows).astype(np.int64)
         last = np.full(rows, -1, dtype=np.int64)
         if c.size:
