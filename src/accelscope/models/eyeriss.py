@@ -56,12 +56,17 @@ from accelscope.workload.gconv import GConv
 class EyerissParams(_Spec):
     """Row-stationary array parameters (JSSC 2017 §III-IV)."""
 
-    dataflow: Literal["rs"] = Field(
-        description="Dataflow: 'rs' (row stationary). The ISCA 2016 comparison dataflows "
-                    "(weight/output stationary, no local reuse) are not modelled yet [choice]")
-    ifmap_spad_words: int = Field(ge=1, description="Input-activation spad per PE [words]")
-    filter_spad_words: int = Field(ge=1, description="Filter spad per PE [words]")
-    psum_spad_words: int = Field(ge=1, description="Partial-sum spad per PE [words]")
+    dataflow: Literal["rs", "ws", "os_a", "os_b", "os_c", "nlr"] = Field(
+        description="Dataflow: 'rs' (row stationary); the ISCA 2016 comparison dataflows "
+                    "'ws' (weight stationary), 'os_a' / 'os_b' / 'os_c' (output stationary "
+                    "SOC-MOP / MOC-MOP / MOC-SOP) and 'nlr' (no local reuse), modelled in "
+                    "models/eyeriss_dataflows.py [choice]")
+    ifmap_spad_words: int = Field(ge=0, description="Input-activation spad per PE (rs: >= 1; "
+                                                    "os_*: input FIFO words) [words]")
+    filter_spad_words: int = Field(ge=0, description="Filter spad per PE (rs: >= 1; ws: the "
+                                                     "weights a PE holds) [words]")
+    psum_spad_words: int = Field(ge=0, description="Partial-sum spad per PE (rs, os_*: >= 1) "
+                                                   "[words]")
     glb_bank_bytes: int = Field(
         ge=1, description="Size of one GLB bank; a bank holds either inputs or partial sums "
                           "for a whole layer [bytes]")
@@ -107,6 +112,15 @@ class EyerissSpec(ArchSpec):
 
     @model_validator(mode="after")
     def _consistent(self) -> EyerissSpec:
+        if self.eyeriss.dataflow != "rs":  # the ISCA 2016 comparison dataflows
+            from accelscope.models.eyeriss_dataflows import check_spec
+
+            check_spec(self)
+            return self
+        for f in ("ifmap_spad_words", "filter_spad_words", "psum_spad_words"):
+            if getattr(self.eyeriss, f) < 1:
+                raise ValueError(f"eyeriss.{f} is 0; the row-stationary dataflow needs at "
+                                 "least 1 word")
         if len(self.compute.array) != 2:
             raise ValueError(f"compute.array must be [rows, cols], got "
                              f"{list(self.compute.array)}")
@@ -388,6 +402,10 @@ def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     if not isinstance(spec, EyerissSpec):
         raise UnsupportedLayerError("eyeriss", g, "the spec is not an Eyeriss spec "
                                     "(model: eyeriss)")
+    if spec.eyeriss.dataflow != "rs":  # the ISCA 2016 comparison dataflows
+        from accelscope.models.eyeriss_dataflows import evaluate_dataflow
+
+        return evaluate_dataflow(layer, spec)
     ep, c = spec.eyeriss, spec.compute
     Ha, Wa = c.array
     weights = g.operand_kind == "weight"
