@@ -169,8 +169,7 @@ def test_allocation_never_exceeds_the_sram(tiny, unified):
             if t in produced:
                 last[t] = i
     for j in range(len(works)):
-        assert alloc.scratchpad_bytes[j] + alloc.fmap_buffer_bytes[j] == total or \
-            alloc.fmap_buffer_bytes[j] == 0
+        assert alloc.scratchpad_bytes[j] + alloc.fmap_buffer_bytes[j] == total
         live = [t for t in alloc.on_chip if produced[t] <= j <= last[t]]
         assert sum(sizes[t] for t in live) <= alloc.fmap_buffer_bytes[j]
     if unified == 0:
@@ -228,3 +227,51 @@ def test_agreement_sweep_on_an_unlabelled_zoo_model(tmp_path):
     r = df.iloc[0]
     assert math.isnan(r["accuracy"]) and r["agreement"] == 1.0 and r["images"] == 3
     assert (tmp_path / "dct_accuracy.png").exists()
+
+
+@pytest.mark.parametrize("arch", ["systolic-dense", "spots", "scalesim-32x32", "gemmini",
+                                  "dcnn", "scnn", "eyeriss", "ideal"])
+@pytest.mark.parametrize("unified", [None, 20_000])
+def test_scratchpad_comes_from_each_models_tiling(tiny, arch, unified):
+    from accelscope.compress.inloop import allocate, keep_on_chip, map_sizes
+
+    zm, chain = tiny
+    works = build_workloads(chain, zm.example_input())
+    spec = load_arch(arch)
+    res = evaluate_workloads(works, spec, network=chain.name)
+    alloc = allocate(works, spec, map_sizes(works, spec, None), unified_bytes=unified,
+                     results=res.layers)
+    total = spec.on_chip_bytes if unified is None else unified
+    kept = keep_on_chip(res, works, spec, alloc)
+    for j, (w, r) in enumerate(zip(works, res.layers, strict=True)):
+        s, f = alloc.scratchpad_bytes[j], alloc.fmap_buffer_bytes[j]
+        assert 0 <= s <= total and s + f == total  # never more than the SRAM
+        src = kept.layers[j].provenance["on_chip_fmaps.scratchpad"]
+        if arch == "ideal":  # a roofline has no tiling: the fallback rule, said so
+            assert r.details.get("scratchpad_bytes") is None
+            assert src.startswith("fallback (the ideal model reports no tiling)")
+            assert s == min(w.gconv.weight_elems * 2, total)
+        else:  # the model's own number, capped by the unified SRAM
+            need = r.details["scratchpad_bytes"]
+            assert src.startswith(f"{r.model}: ") and s == min(need, total)
+            assert alloc.scratchpad_need_bytes[j] == need
+            over = any("exceeds the unified SRAM" in x for x in kept.layers[j].warnings)
+            assert over == (need > total)
+    summary = kept.provenance["on_chip_fmaps"]
+    assert ("fallback rule" in summary) == (arch == "ideal")
+
+
+def test_the_split_follows_the_array(tiny):
+    from accelscope.compress.inloop import allocate, map_sizes
+
+    zm, chain = tiny
+    works = build_workloads(chain, zm.example_input())
+    needs = []
+    for rows in (8, 32):
+        d = load_arch("scalesim-32x32").model_dump()
+        d["compute"].update(array=[rows, rows], macs_per_cycle=rows * rows)
+        spec = load_arch(d)
+        res = evaluate_workloads(works, spec, network=chain.name)
+        needs.append(allocate(works, spec, map_sizes(works, spec, None),
+                              results=res.layers).scratchpad_bytes)
+    assert needs[0] != needs[1]

@@ -4,13 +4,15 @@ conflicts, actual vs statistical mode, the FC mapping, the sweep and conformance
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
 import accelscope
 from accelscope.arch import ArchError, load_arch
-from accelscope.evaluate import build_workloads
+from accelscope.evaluate import build_workloads, evaluate_network
 from accelscope.models import _scnn_core as core
 from accelscope.models.base import LayerWorkload, get_model
 from accelscope.models.conformance import check_model
@@ -353,3 +355,48 @@ def test_density_sweep_writes_a_table_and_a_plot(tmp_path):
     assert fast > 2 * dense
     assert (tmp_path / "density_sweep.png").stat().st_size > 0
     assert (tmp_path / "density_sweep.csv").exists()
+
+
+def test_scratchpad_is_the_tilings_accumulator_and_fifo_by_hand():
+    # 8x8x2 input, three 3x3 filters, padding 1; dense DCNN on 2x2 PEs: 4x4 input tiles,
+    # each reaching 5x5 outputs (region 25); Kc = min(1024 // 25, 3) = 3
+    g = conv(8, 8, 2, 3, 3, pad=1)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(1, 2, 8, 8, generator=gen) + 0.1
+    w = torch.rand(3, 2, 3, 3, generator=gen) + 0.1
+    r = EVAL(workload(g, x, w), spec_with("dcnn", pes=(2, 2)))
+    assert (r.details["accumulator_region"], r.details["kc"]) == (25, 3)
+    # 4 PEs x 2 halves x 3 x 25 partial sums x 24 bits; FIFO: a block of Kc x 3 x 3 = 27
+    # dense 16-bit weights (depth 200) in each of 4 PEs
+    assert r.details["scratchpad"] == {"accumulator": 4 * 2 * 75 * 3,
+                                       "weight_fifo": 4 * 27 * 2}
+    assert r.details["scratchpad_bytes"] == 1800 + 216
+    assert "IARAM / OARAM hold the feature maps" in r.provenance["scratchpad"]
+    # 4x4 PEs: 2x2 tiles reaching at most 4 outputs per axis (region 16), 16 PEs
+    r16 = EVAL(workload(g, x, w), spec_with("dcnn", pes=(4, 4)))
+    assert r16.details["accumulator_region"] == 16
+    assert r16.details["scratchpad"] == {"accumulator": 16 * 2 * 3 * 16 * 3,
+                                         "weight_fifo": 16 * 27 * 2}
+    # a FIFO shallower than the block holds its depth; single-buffered accumulators
+    r = EVAL(workload(g, x, w), spec_with("dcnn", pes=(2, 2), weight_fifo_entries=5))
+    assert r.details["scratchpad"]["weight_fifo"] == 4 * 20 * 2
+    # SCNN's zero-run entries are 20 bits: dense weights make 27 entries per block
+    r = EVAL(workload(g, x, w), spec_with("scnn", pes=(2, 2)))
+    assert r.details["scratchpad"]["weight_fifo"] == math.ceil(4 * 27 * 20 / 8)
+
+
+def test_scratchpad_of_fc_and_ppu_layers():
+    g = GConv(name="fc", N=1, G=1, K=100, C=16, H=1, W=1, P=1, Q=1, R=1, S=1, input="x",
+              output="y", operand="w", operand_kind="weight")
+    x = torch.rand(1, 16, 1, 1) + 0.1
+    w = torch.rand(100, 16, 1, 1) + 0.1
+    r = EVAL(workload(g, x, w), spec_with("dcnn", pes=(2, 2)))
+    # 25 outputs per PE in both accumulator halves; a stream of 25 weights per input channel
+    assert r.details["scratchpad"] == {"accumulator": 4 * 2 * 25 * 3,
+                                       "weight_fifo": 4 * 25 * 2}
+    zm = accelscope.zoo.get("tiny")
+    res = evaluate_network(accelscope.lower(zm), "scnn")
+    assert {lr.details["path"] for lr in res.layers} >= {"ppu", "conv (PT-IS-CP)"}
+    for lr in res.layers:
+        if lr.details["path"] == "ppu":
+            assert lr.details["scratchpad_bytes"] == 0

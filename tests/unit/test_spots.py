@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -170,3 +172,51 @@ def test_statistical_mode_is_a_conservative_estimate(pruned_tiny):
     # statistical mode skips less: never more than rounding below the actual cycles
     # (measured gaps in docs/spots.md)
     assert s >= a * 0.99
+
+
+def _spec_with(name="spots", **spots):
+    d = load_arch(name).model_dump()
+    d["spots"].update(spots)
+    return load_arch(d)
+
+
+def test_scratchpad_by_hand_and_with_the_mode():
+    # 6x6x4 input, ten 3x3 filters: window 36, 16 pixels, dense weights
+    g = conv(6, 6, 4, 10, 3)
+    w = torch.randn(10, 4, 3, 3, generator=torch.Generator().manual_seed(0))
+    x = torch.rand(1, 4, 6, 6) + 0.1
+    ev = get_model("spots").evaluate
+    r = ev(_layer(g, w, x), load_arch("spots"))
+    assert r.details["units"] == 4  # ten filters: four 32x4 units, 16 pixels in one pass
+    # filter group of 32 rows x 4 registers = 128 filters, 32 blocks of 4: M1 36 bits, M2
+    # 36 columns x 32 blocks, values 3 non-zero blocks x 36 columns x 4 x 16 bits
+    weight = math.ceil((36 + 36 * 32 + 3 * 36 * 4 * 16) / 8)
+    assert r.details["scratchpad"] == {"weight": 2 * weight, "im2col": 2 * 36 * 16 * 2,
+                                       "output": 2 * 10 * 16 * 2}
+    assert r.details["scratchpad_bytes"] == 2 * 1013 + 2304 + 640
+    assert "reserve buffer (16384 elements)" in r.provenance["scratchpad"]
+    # the tall array only: a 512-filter group (128 blocks), 4-pixel groups
+    tall = ev(_layer(g, w, x), _spec_with(modes=(1,)))
+    weight = math.ceil((36 + 36 * 128 + 3 * 36 * 4 * 16) / 8)
+    assert tall.details["scratchpad"] == {"weight": 2 * weight, "im2col": 2 * 36 * 4 * 2,
+                                          "output": 2 * 10 * 4 * 2}
+    # zero weights shrink the sparse weight tile: half the input channels pruned away
+    wz = w.clone()
+    wz[:, :2] = 0
+    sparse = ev(_layer(g, wz, x), load_arch("spots")).details["scratchpad"]
+    assert sparse["weight"] < r.details["scratchpad"]["weight"]
+    # a tile larger than its SRAM takes the SRAM
+    d = load_arch("spots").model_dump()
+    d["memory"][0]["size_bytes"] = 1000  # ifm_sram
+    capped = ev(_layer(g, w, x), load_arch(d))
+    assert capped.details["scratchpad"]["im2col"] == 1000
+
+
+def test_vector_layers_keep_no_tile():
+    zm = accelscope.zoo.get("tiny-allops")
+    res = evaluate_network(accelscope.lower(zm), "spots")
+    for r in res.layers:
+        if r.details.get("unit") == "vector":
+            assert r.details["scratchpad_bytes"] == 0
+        else:
+            assert r.details["scratchpad_bytes"] == sum(r.details["scratchpad"].values()) > 0

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import accelscope
 from accelscope.arch import load_arch
 from accelscope.evaluate import build_workloads, evaluate_network
+from accelscope.models.base import LayerWorkload, get_model
 from accelscope.models.conformance import check_model
 from accelscope.models.systolic import gemm_of
 from accelscope.models.systolic_core import Gemm, systolic_timing
@@ -154,3 +155,73 @@ def test_systolic_spec_needs_one_sram_per_operand(tmp_path):
     bad.write_text(text.replace("holds: [weight]", "holds: [input, weight]"))
     with pytest.raises(accelscope.errors.AccelscopeError, match="exactly one SRAM holding"):
         load_arch(str(bad))
+
+
+def _resized(name: str, rows: int, cols: int, **systolic):
+    d = load_arch(name).model_dump()
+    d["name"] = f"{name}-{rows}x{cols}"
+    d["compute"].update(array=[rows, cols], macs_per_cycle=rows * cols)
+    d["systolic"].update(systolic)
+    return load_arch(d)
+
+
+def _conv_layer():
+    # 6x6x4 input, ten 3x3 filters, no padding: 16 output pixels, window 36
+    g = accelscope.GConv(name="c", N=1, G=1, K=10, C=4, H=6, W=6, P=4, Q=4, R=3, S=3,
+                         input="x", output="y", operand="w", operand_kind="weight")
+    return LayerWorkload(gconv=g, network="t", mode="statistical")
+
+
+def test_scratchpad_is_one_folds_operand_tiles_by_hand():
+    ev = get_model("systolic").evaluate
+    layer = _conv_layer()
+    # os on 8x8 (8-bit, three double-buffered SRAMs): 8 pixel rows x 8 filter columns,
+    # T = 36; input 8 x 36 = 288 IM2COL words, but only the 144 real inputs exist
+    r = ev(layer, _resized("scalesim-32x32", 8, 8))
+    assert r.details["scratchpad"] == {"input": 144 * 2, "weight": 36 * 8 * 2,
+                                       "output": 8 * 8 * 2}
+    assert r.details["scratchpad_bytes"] == 992
+    assert "one os fold" in r.provenance["scratchpad"]
+    # ws: window on the rows, T = 16 pixels streamed; SCALE-Sim's OFMAP holds 8-bit words
+    r = ev(layer, _resized("scalesim-32x32", 8, 8, dataflow="ws"))
+    assert r.details["scratchpad"] == {"input": 16 * 8 * 2, "weight": 8 * 8 * 2,
+                                       "output": 16 * 8 * 2}
+    # the compulsory memory model keeps ws partial sums in an accumulator (32 bits)
+    r = ev(layer, _resized("scalesim-32x32", 8, 8, dataflow="ws", memory_model="compulsory"))
+    assert r.details["scratchpad"]["output"] == 16 * 8 * 4 * 2
+    # is: window on the rows, pixels on the columns, T = 10 filters streamed
+    r = ev(layer, _resized("scalesim-32x32", 8, 8, dataflow="is"))
+    assert r.details["scratchpad"] == {"input": 8 * 8 * 2, "weight": 10 * 8 * 2,
+                                       "output": 8 * 10 * 2}
+
+
+def test_scratchpad_follows_the_array_and_the_srams():
+    ev = get_model("systolic").evaluate
+    layer = _conv_layer()
+    small = ev(layer, _resized("scalesim-32x32", 8, 8)).details["scratchpad_bytes"]
+    # 16x16: all 10 filters in one fold column, 16 pixel rows
+    big = ev(layer, _resized("scalesim-32x32", 16, 16)).details["scratchpad"]
+    assert big == {"input": 144 * 2, "weight": 36 * 10 * 2, "output": 16 * 10 * 2}
+    assert sum(big.values()) != small
+    # a tile larger than its SRAM takes the SRAM (the model's traffic assumes no more)
+    d = _resized("scalesim-32x32", 8, 8).model_dump()
+    d["memory"][1]["size_bytes"] = 100  # filter_sram
+    r = ev(layer, load_arch(d))
+    assert r.details["scratchpad"]["weight"] == 100
+    assert "capped at filter_sram 100 B" in r.provenance["scratchpad"]
+    # software IM2COL (gemmini): the input tile is the expanded matrix (8 x 36 words, more
+    # than the 144 real inputs); gemmini's accumulator is single-buffered and holds ws
+    # partial sums at 32 bits, os outputs at the 16-bit operand width
+    r = ev(layer, _resized("gemmini", 8, 8, dataflow="os"))
+    assert r.details["scratchpad"] == {"input": 8 * 36 * 2 * 2, "weight": 36 * 8 * 2 * 2,
+                                       "output": 8 * 8 * 2}
+    r = ev(layer, _resized("gemmini", 8, 8))
+    assert r.details["scratchpad"] == {"input": 16 * 8 * 2 * 2, "weight": 8 * 8 * 2 * 2,
+                                       "output": 16 * 8 * 4}
+
+
+def test_vector_unit_layers_keep_no_tile(allops):
+    chain, _ = allops
+    res = evaluate_network(chain, "scalesim-32x32")
+    for r in res.layers:
+        assert (r.details["scratchpad_bytes"] == 0) == (r.details["unit"] == "vector")

@@ -431,10 +431,12 @@ class Allocation:
     """Per-layer split of a unified on-chip SRAM and which feature maps stay on chip."""
 
     unified_bytes: int
-    scratchpad_bytes: tuple[int, ...]  # per layer
+    scratchpad_bytes: tuple[int, ...]  # per layer, at most unified_bytes
     fmap_buffer_bytes: tuple[int, ...]  # per layer: unified - scratchpad
     on_chip: frozenset[str]  # feature maps that never go to DRAM
     map_bytes: dict[str, int]  # the size each map takes in the buffer (coded or dense)
+    scratchpad_source: tuple[str, ...] = ()  # per layer: how its scratchpad was sized
+    scratchpad_need_bytes: tuple[int, ...] = ()  # per layer, before the unified-SRAM cap
 
 
 def _weight_holding_bytes(spec: Any) -> int:
@@ -448,22 +450,35 @@ def allocate(workloads: Sequence[Any], spec: Any, map_bytes: dict[str, int], *,
     the feature maps that stay on chip, greedily in production order.
 
     Layer i's scratchpad is what the model's own tiling reports in
-    ``results[i].details["scratchpad_bytes"]`` when it does (Eyeriss: its partial-sum banks
-    and filter part of the GLB for the chosen mapping); otherwise its weights at the operand
-    width, capped by the preset's weight-holding SRAM (a layer whose weights do not fit
-    streams them through that much). The rest of ``unified_bytes`` (default: all of the
-    preset's on-chip SRAM) is its feature-map buffer. A map (a GConv output another layer
-    reads, sized by ``map_bytes``) is live from its producer to its last reader; it stays on
-    chip when, together with the maps already kept, it fits every buffer of its live
-    range."""
+    ``results[i].details["scratchpad_bytes"]`` (systolic: one fold's operand tiles; SPOTS:
+    a filter group's weights, the IM2COL double buffer and a pass's outputs; SCNN / DCNN:
+    the accumulator regions and weight FIFOs of the PT-IS-CP tiling; Eyeriss: its psum
+    banks and filter GLB; each model's ``provenance["scratchpad"]`` says how). A model
+    with no tiling (the ``ideal`` roofline, or ``results`` not given) takes the fallback
+    rule: the layer's weights at the operand width, capped by the preset's weight-holding
+    SRAM. A need above ``unified_bytes`` (default: all of the preset's on-chip SRAM) is
+    capped at it: that layer keeps no map. The rest is its feature-map buffer. A map (a
+    GConv output another layer reads, sized by ``map_bytes``) is live from its producer to
+    its last reader; it stays on chip when, together with the maps already kept, it fits
+    every buffer of its live range."""
     unified = int(unified_bytes if unified_bytes is not None else spec.on_chip_bytes)
     bits = int(spec.compute.operand_bits)
     cap = _weight_holding_bytes(spec)
-    reported = [None] * len(workloads) if results is None else \
-        [r.details.get("scratchpad_bytes") for r in results]
-    scratch = tuple(int(rep) if rep is not None else
-                    min(math.ceil(w.gconv.weight_elems * bits / 8), cap)
-                    for w, rep in zip(workloads, reported, strict=True))
+    need, source = [], []
+    for i, w in enumerate(workloads):
+        r = results[i] if results is not None else None
+        rep = r.details.get("scratchpad_bytes") if r is not None else None
+        if rep is not None:
+            need.append(int(rep))
+            how = r.provenance.get("scratchpad", "its own mapping (details.scratchpad_bytes)")
+            source.append(f"{r.model}: {how}")
+        else:
+            need.append(min(math.ceil(w.gconv.weight_elems * bits / 8), cap))
+            who = f"the {r.model} model reports no tiling" if r is not None else \
+                "no model results given"
+            source.append(f"fallback ({who}): weights at {bits} b capped by the "
+                          f"weight-holding SRAM {cap} B")
+    scratch = tuple(min(n, unified) for n in need)
     fbuf = tuple(max(unified - s, 0) for s in scratch)
     produced = {w.gconv.output: i for i, w in enumerate(workloads)}
     last_read: dict[str, int] = {}
@@ -483,7 +498,8 @@ def allocate(workloads: Sequence[Any], spec: Any, map_bytes: dict[str, int], *,
             for j in range(lo, hi + 1):
                 load[j] += size
             kept.add(t)
-    return Allocation(unified, scratch, fbuf, frozenset(kept), dict(map_bytes))
+    return Allocation(unified, scratch, fbuf, frozenset(kept), dict(map_bytes),
+                      tuple(source), tuple(need))
 
 
 def keep_on_chip(result: Any, workloads: Sequence[Any], spec: Any, alloc: Allocation) -> Any:
@@ -493,7 +509,9 @@ def keep_on_chip(result: Any, workloads: Sequence[Any], spec: Any, alloc: Alloca
     from accelscope.results import NetworkResult
 
     layers = []
-    for w, r in zip(workloads, result.layers, strict=True):
+    sources = alloc.scratchpad_source or ("",) * len(workloads)
+    needs = alloc.scratchpad_need_bytes or alloc.scratchpad_bytes
+    for w, r, src, need in zip(workloads, result.layers, sources, needs, strict=True):
         g = w.gconv
         gone = set()
         if g.output in alloc.on_chip:
@@ -512,17 +530,35 @@ def keep_on_chip(result: Any, workloads: Sequence[Any], spec: Any, alloc: Alloca
                    "scratchpad_bytes": alloc.scratchpad_bytes[len(layers)],
                    "fmap_buffer_bytes": alloc.fmap_buffer_bytes[len(layers)],
                    "dram_bits_before_on_chip": old}
+        i = len(layers)
         prov = {**r.provenance, "on_chip_fmaps": (
-            f"unified SRAM {alloc.unified_bytes} B split per layer: scratchpad = the layer's "
-            "weights capped by the weight SRAM, the rest a feature-map buffer; maps kept on "
-            "chip greedily over their live range; cycles not recomputed")}
+            f"unified SRAM {alloc.unified_bytes} B split per layer: scratchpad "
+            f"{alloc.scratchpad_bytes[i]} B, the rest a feature-map buffer; maps kept on chip "
+            "greedily over their live range; cycles not recomputed"),
+            "on_chip_fmaps.scratchpad": src}
+        warnings = r.warnings
+        if need > alloc.unified_bytes:
+            warnings = (*warnings, f"the layer's scratchpad need {need} B exceeds the unified "
+                        f"SRAM {alloc.unified_bytes} B: capped, no map kept in this layer "
+                        "(its tiling would have to be re-chosen)")
         layers.append(dataclasses.replace(r, accesses=acc, energy_pj=energy, details=details,
-                                          provenance=prov))
+                                          provenance=prov, warnings=warnings))
     return NetworkResult(network=result.network, model=result.model, arch=result.arch,
                          clock_hz=result.clock_hz, layers=tuple(layers),
                          provenance={**result.provenance, "on_chip_fmaps":
-                                     f"{len(alloc.on_chip)} maps kept on chip"},
+                                     f"{len(alloc.on_chip)} maps kept on chip; scratchpad "
+                                     f"per layer: {_source_summary(alloc)}"},
                          details={**result.details, "fmaps_on_chip": len(alloc.on_chip)})
+
+
+def _source_summary(alloc: Allocation) -> str:
+    """'N layers from <model>'s own tiling, M by the fallback rule'."""
+    counts: dict[str, int] = {}
+    for src in alloc.scratchpad_source:
+        key = "the fallback rule" if src.startswith("fallback") else \
+            f"{src.split(':', 1)[0]}'s own tiling"
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{n} layers from {k}" for k, n in counts.items()) or "none"
 
 
 def map_sizes(workloads: Sequence[Any], spec: Any, codec: DctCodec | None) -> dict[str, int]:

@@ -508,6 +508,8 @@ def _conv_counts(layer: LayerWorkload, spec: ScnnSpec, w: torch.Tensor) -> Count
         "oaram_overflow_pes": int((onchip_out > oaram_cap).sum()),
         "fifo_refetch_bits": refetch_bits,
         "mean_pe_steps": mean_steps,
+        "scratchpad": _scratchpad(spec, t.kc * t.region_elems, float(w_tot.max()),
+                                  w_entry_bits, f"Kc {t.kc} x region {t.region_elems}"),
     }
     return Counts(
         cycles=total, stalls=stalls, products=products, nz_products=nz_products,
@@ -858,7 +860,9 @@ def _fc_counts(layer: LayerWorkload, spec: ScnnSpec, w: torch.Tensor) -> Counts:
                "idle_multiplier_slots": float(steps.sum()) * F * p.activation_vector - products,
                "bank_conflict_cycles": float(stall.sum()), "bank_conflicts": info,
                "compressed_bits": {"input": in_zrl, "weight": float((w_zrl * zb).sum()),
-                                   "output": out_zrl}}
+                                   "output": out_zrl},
+               "scratchpad": _scratchpad(spec, kp, float(w_ent.max()) if w_ent.numel() else 0.0,
+                                         w_entry_bits, f"{kp} outputs per PE")}
     return Counts(
         cycles=total, stalls=stalls, products=products, nz_products=nz_products,
         acc_updates=acc_updates, steps=float(steps.sum()),
@@ -868,6 +872,31 @@ def _fc_counts(layer: LayerWorkload, spec: ScnnSpec, w: torch.Tensor) -> Counts:
         oaram_write_bits=out_zrl if p.onchip_activation_format == "zrl" else out_dense,
         acc_drain_reads=float(g.N * KK), halo_psums=0.0, ppu_ops=float(g.N * KK),
         dram_bits=dram, details=details)
+
+
+def _scratchpad(spec: ScnnSpec, acc_entries: int, block_entries: float, entry_bits: int,
+                what: str) -> tuple[dict[str, int], str]:
+    """On-chip bytes the PT-IS-CP tiling of a layer needs besides its activations (which the
+    IARAM / OARAM, the feature-map buffer of a unified SRAM, hold), for
+    ``compress/inloop.py``: every PE's accumulator region of one output group
+    (``acc_entries`` partial sums, in both halves when double-buffered) and its weight FIFO
+    filled with the largest weight block of one (output group, input channel), at most the
+    FIFO's depth (a larger block is re-streamed). Returns ((bytes per level), how)."""
+    p, c = spec.scnn, spec.compute
+    n_pe = spec.n_pe
+    halves = 2 if p.accumulator_double_buffered else 1
+    acc_b = int(c.accumulator_bits)
+    cap = p.weight_fifo_entries * p.weight_vector
+    fifo = min(math.ceil(block_entries), cap)
+    parts = {"accumulator": min(math.ceil(n_pe * halves * acc_entries * acc_b / 8),
+                                spec.level("accumulator").size_bytes),
+             "weight_fifo": min(math.ceil(n_pe * fifo * entry_bits / 8),
+                                spec.level("weight_fifo").size_bytes)}
+    text = (f"{n_pe} PEs x (accumulator: {halves} half(s) x {acc_entries} partial sums "
+            f"({what}) x {acc_b} b = {parts['accumulator']} B; weight FIFO: largest block "
+            f"{math.ceil(block_entries)} entries, FIFO depth {cap}, x {entry_bits} b = "
+            f"{parts['weight_fifo']} B); IARAM / OARAM hold the feature maps")
+    return parts, text
 
 
 # -- PPU layers ----------------------------------------------------------------------------------
@@ -1072,6 +1101,10 @@ def evaluate(layer: LayerWorkload, spec: ScnnSpec) -> LayerResult:
     stalls = {k: min(v, cycles) for k, v in stalls.items()}
     area = area_mm2(spec)
     details = dict(counts.details)
+    parts, prov["scratchpad"] = details.pop("scratchpad", ({}, (
+        "PPU layer: operands stream through the post-processing units, no accumulator or "
+        "weight FIFO tile is kept (0 B)")))
+    details["scratchpad"], details["scratchpad_bytes"] = parts, sum(parts.values())
     details["compute_cycles"] = compute_cycles
     details["multiplier_utilization"] = useful / (cycles * c.macs_per_cycle)
     details["multiplier_utilization_compute"] = useful / (compute_cycles * c.macs_per_cycle)

@@ -313,16 +313,64 @@ def execute_schedule(wm: torch.Tensor, xm: torch.Tensor, p: SpotsParams,
     return y, steps
 
 
-def _weight_storage_bits(wnz: torch.Tensor, p: SpotsParams, fcap: int) -> int:
-    """SPOTS-style sparse weights of all groups: an M1 bit per weight column per filter
-    group, an M2 bit per block of a non-zero column, and the non-zero blocks' values (dense
-    inside a block)."""
+def _filter_group_bits(wnz: torch.Tensor, p: SpotsParams, fcap: int) -> torch.Tensor:
+    """(B, filter groups): bits of SPOTS-style sparse weights of each group's filter groups
+    of ``fcap`` filters: an M1 bit per weight column, an M2 bit per block of a non-zero
+    column, and the non-zero blocks' values (dense inside a block)."""
     b, mf, kd = wnz.shape
     fg = math.ceil(mf / fcap)
     col_nz, block_nz = _weight_blocks(wnz, fcap, fg, p.weight_block)
-    m1 = b * fg * kd
-    m2 = int(col_nz.sum()) * block_nz.shape[2]
-    return m1 + m2 + int(block_nz.sum()) * p.weight_block * p.weight_value_bits
+    m2 = col_nz.sum(dim=2) * block_nz.shape[2]
+    values = block_nz.sum(dim=(2, 3)) * p.weight_block * p.weight_value_bits
+    return kd + m2 + values
+
+
+def _weight_storage_bits(wnz: torch.Tensor, p: SpotsParams, fcap: int) -> int:
+    """SPOTS-style sparse weights of all groups (``_filter_group_bits`` summed)."""
+    return int(_filter_group_bits(wnz, p, fcap).sum())
+
+
+def scratchpad(g: GConv, spec: SpotsSpec, wnz: torch.Tensor, units: int
+               ) -> tuple[dict[str, int], str]:
+    """On-chip bytes a GEMM layer needs besides its stored feature maps in the chosen mode
+    (``units``), and how they were obtained (for a unified-SRAM split,
+    ``compress/inloop.py``). The loop order that reads the weights from DRAM once and the
+    input once per filter group keeps one filter group resident while the pixel groups
+    stream by:
+
+    * ``weight``: the largest filter group's sparse weights (``_filter_group_bits``, a group
+      of ``unit_rows / units x result_registers`` filters), twice when the weight SRAM is
+      double-buffered (the next group loads while this one runs), capped by that SRAM;
+    * ``im2col``: the IM2COL double buffer, two pixel groups of patches, R*S*C x
+      ``units x unit_cols`` operand words each (built densely), capped by the IFM SRAM;
+    * ``output``: one pass's results drained from the result registers, filters of the pass
+      x ``units x unit_cols`` pixels at the operand width, twice when the OFM SRAM is
+      double-buffered, capped by it.
+
+    The IM2COL unit's reserve buffer and PU buffers (``reserve_buffer_elems``) are the
+    unit's own storage, outside the spec's SRAMs, so they are not part of it."""
+    p = spec.spots
+    bits = int(spec.compute.operand_bits)
+    mf, kd = g.K, g.R * g.S * g.C
+    rows_u, fcap, _, width, _ = _geometry(mf, g.N * g.P * g.Q, units, p)
+    terms = {"weight": (math.ceil(int(_filter_group_bits(wnz, p, fcap).max()) / 8),
+                        spec.sram_for("weight")),
+             "im2col": (math.ceil(kd * width * bits / 8), spec.sram_for("input")),
+             "output": (math.ceil(min(fcap, mf) * width * bits / 8), spec.sram_for("output"))}
+    parts, how = {}, []
+    for name, (one, level) in terms.items():
+        copies = 2 if level.double_buffered or name == "im2col" else 1
+        need = one * copies
+        parts[name] = min(need, level.size_bytes)
+        how.append(f"{name} {one} B x {copies} = {need} B"
+                   + (f" capped at {level.name} {level.size_bytes} B"
+                      if need > level.size_bytes else ""))
+    text = (f"{'tall' if units == 1 else f'split x{units}'} mode: filter groups of {fcap} "
+            f"filters ({rows_u} rows x {p.result_registers} result registers), pixel groups "
+            f"of {width}, window {kd}, {bits}-bit operands: " + "; ".join(how)
+            + f" -> {sum(parts.values())} B; the IM2COL unit's reserve buffer "
+            f"({p.reserve_buffer_elems} elements) is its own storage, not counted")
+    return parts, text
 
 
 @register_model("spots", description="SPOTS (TACO 2022): hardware IM2COL + tall/split "
@@ -383,6 +431,8 @@ def evaluate(layer: LayerWorkload, spec: SpotsSpec) -> LayerResult:
                "vertical_reuse": fits,
                "cycles_by_mode": {("tall" if u == 1 else f"split x{u}"): int(totals[u]["cycles"])
                                   for u in p.modes}}
+    details["scratchpad"], prov["scratchpad"] = scratchpad(g, spec, wnz, best)
+    details["scratchpad_bytes"] = sum(details["scratchpad"].values())
     # accesses and energy
     accesses: list[Access] = []
     energy: dict[str, float] = {}
@@ -480,4 +530,6 @@ def _vector_layer(layer: LayerWorkload, spec: SpotsSpec, table, prov) -> LayerRe
         clock_hz=float(spec.clock_hz), peak_macs_per_cycle=int(c.macs_per_cycle),
         cycles=max(cycles, 1), macs=g.macs, macs_issued=g.macs, macs_useful=useful_macs(layer),
         accesses=tuple(accesses), energy_pj=energy, stall_cycles=stalls,
-        details={"unit": "vector"}, provenance=prov)
+        details={"unit": "vector", "scratchpad": {}, "scratchpad_bytes": 0},
+        provenance={**prov, "scratchpad": "vector unit: operands stream through it element "
+                                          "by element, no tile is kept (0 B)"})

@@ -27,7 +27,7 @@ from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
 from accelscope.models._common import footprint_elems, spec_provenance, useful_macs
 from accelscope.models.base import LayerWorkload, UnsupportedLayerError, register_model
-from accelscope.models.systolic_core import Gemm, SystolicTiming, systolic_timing
+from accelscope.models.systolic_core import Gemm, SystolicTiming, fold_tiles, systolic_timing
 from accelscope.results import Access, LayerResult
 from accelscope.workload.gconv import GConv
 
@@ -128,6 +128,8 @@ def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
                     "fold_cycles": timing.fold_cycles,
                     "mapping_efficiency": timing.mapping_efficiency,
                     "compute_utilization": timing.compute_utilization}
+        details["scratchpad"], prov["scratchpad"] = scratchpad(g, spec, timing)
+        details["scratchpad_bytes"] = sum(details["scratchpad"].values())
         op_pj = table.mac_pj(bits, fp=fp, acc_bits=None if fp else c.accumulator_bits)
         prov["energy.op"] = f"mac_pj({bits}, fp={fp}, acc_bits={c.accumulator_bits})"
     else:
@@ -136,7 +138,10 @@ def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
         foot = footprint_elems(layer)
         sram_words = {t: (n, 0) for t, n in foot.items() if t != "output"}
         sram_words["output"] = (0, foot["output"])
-        details |= {"unit": "vector", "vector_ops_per_cycle": lanes}
+        details |= {"unit": "vector", "vector_ops_per_cycle": lanes, "scratchpad": {},
+                    "scratchpad_bytes": 0}
+        prov["scratchpad"] = ("vector unit: operands stream through it element by element, "
+                              "no tile is kept (0 B)")
         if g.map_op == "mul":
             op_pj = table.mac_pj(bits, fp=fp, acc_bits=None if fp else c.accumulator_bits)
             prov["energy.op"] = f"mac_pj({bits}) on the vector unit"
@@ -235,6 +240,44 @@ def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
         cycles=max(cycles, 1), macs=g.macs, macs_issued=macs_issued,
         macs_useful=useful_macs(layer), accesses=tuple(accesses), energy_pj=energy,
         stall_cycles=stalls, details=details, provenance=prov)
+
+
+def scratchpad(g: GConv, spec: SystolicSpec, timing: SystolicTiming
+               ) -> tuple[dict[str, int], str]:
+    """On-chip bytes a GEMM layer's fold needs besides its stored feature maps, per operand
+    SRAM, and how they were obtained (for a unified-SRAM split, ``compress/inloop.py``).
+
+    Each operand's tile of the largest fold (``systolic_core.fold_tiles``) at the operand
+    width (partial sums of ``ws`` / ``is`` at the accumulator width when the ``compulsory``
+    memory model keeps them in an accumulator; SCALE-Sim's OFMAP SRAM holds operand words),
+    twice over when the spec marks its SRAM double-buffered (one fold computes while the
+    next one's tile is loaded), capped by that SRAM: the model's own traffic assumes no
+    more. With the IM2COL matrix addressed in place, the input tile is also capped by the
+    group's real input (a fold cannot touch more distinct elements than it holds)."""
+    bits = int(spec.compute.operand_bits)
+    acc = int(spec.compute.accumulator_bits)
+    tiles = fold_tiles(timing)
+    expanded = spec.systolic.im2col == "software" and (g.R * g.S > 1 or g.stride != (1, 1))
+    if not expanded:
+        tiles["input"] = min(tiles["input"], g.input_elems // g.G)
+    out_bits = bits if timing.dataflow == "os" or spec.systolic.memory_model == "scalesim" \
+        else acc
+    parts, how = {}, []
+    for tensor, elems in tiles.items():
+        level = spec.sram_for(tensor)
+        width = out_bits if tensor == "output" else bits
+        copies = 2 if level.double_buffered else 1
+        need = math.ceil(elems * width / 8) * copies
+        parts[tensor] = min(need, level.size_bytes)
+        how.append(f"{tensor} {elems} x {width} b x {copies} = {need} B"
+                   + (f" capped at {level.name} {level.size_bytes} B"
+                      if need > level.size_bytes else ""))
+    rows_used, cols_used = min(timing.rows, timing.Sr), min(timing.cols, timing.Sc)
+    text = (f"one {timing.dataflow} fold's operand tiles on the {timing.rows}x{timing.cols} "
+            f"array (rows used {rows_used}, cols used {cols_used}, T {timing.T}"
+            + ("; input = the software IM2COL matrix" if expanded else "")
+            + "): " + "; ".join(how) + f" -> {sum(parts.values())} B")
+    return parts, text
 
 
 def _scalesim_memory(g: GConv, spec: SystolicSpec, timing: SystolicTiming):

@@ -159,3 +159,26 @@ def systolic_timing(gemm: Gemm, rows: int, cols: int, dataflow: str, *,
         mapping_efficiency=eff, compute_utilization=util, macs=gemm.macs,
         ifmap_sram_reads=rep * ifr, filter_sram_reads=rep * flr, ofmap_sram_writes=rep * ofw,
         ofmap_sram_writes_scalesim=rep * ofw_ss)
+
+
+def fold_tiles(t: SystolicTiming) -> dict[str, int]:
+    """Elements of each operand-matrix tile of the largest fold of one GEMM (one repeat):
+    the stationary operand's ``rows x cols`` block, the ``T`` vectors streamed into it and
+    the partial sums (or, for ``os``, the outputs held in the PEs) it produces. These are the
+    operand tiles a fold keeps in the IFMAP, filter and OFMAP SRAMs (SCALE-Sim's operand
+    matrices: IFMAP pixels x R*S*C, filter R*S*C x K, OFMAP pixels x K).
+
+    ========  ==================  =================  =====================
+    dataflow  input               weight             output
+    ========  ==================  =================  =====================
+    os        rows_used x T       T x cols_used      rows_used x cols_used
+    ws        T x rows_used       rows_used x cols   T x cols_used
+    is        rows_used x cols    T x rows_used      cols_used x T
+    ========  ==================  =================  =====================
+    """
+    ru, cu = min(t.rows, t.Sr), min(t.cols, t.Sc)
+    if t.dataflow == "os":
+        return {"input": ru * t.T, "weight": t.T * cu, "output": ru * cu}
+    if t.dataflow == "ws":
+        return {"input": t.T * ru, "weight": ru * cu, "output": t.T * cu}
+    return {"input": ru * cu, "weight": t.T * ru, "output": cu * t.T}
