@@ -176,11 +176,12 @@ def test_scratchpad_is_one_folds_operand_tiles_by_hand():
     ev = get_model("systolic").evaluate
     layer = _conv_layer()
     # os on 8x8 (8-bit, three double-buffered SRAMs): 8 pixel rows x 8 filter columns,
-    # T = 36; input 8 x 36 = 288 IM2COL words, but only the 144 real inputs exist
+    # T = 36; input 8 x 36 = 288 IM2COL words, but a fold's 8 pixels are two output rows
+    # whose windows cover 4 input rows x 6 columns x 4 channels = 96 distinct inputs
     r = ev(layer, _resized("scalesim-32x32", 8, 8))
-    assert r.details["scratchpad"] == {"input": 144 * 2, "weight": 36 * 8 * 2,
+    assert r.details["scratchpad"] == {"input": 96 * 2, "weight": 36 * 8 * 2,
                                        "output": 8 * 8 * 2}
-    assert r.details["scratchpad_bytes"] == 992
+    assert r.details["scratchpad_bytes"] == 896
     assert "one os fold" in r.provenance["scratchpad"]
     # ws: window on the rows, T = 16 pixels streamed; SCALE-Sim's OFMAP holds 8-bit words
     r = ev(layer, _resized("scalesim-32x32", 8, 8, dataflow="ws"))
@@ -199,7 +200,7 @@ def test_scratchpad_follows_the_array_and_the_srams():
     ev = get_model("systolic").evaluate
     layer = _conv_layer()
     small = ev(layer, _resized("scalesim-32x32", 8, 8)).details["scratchpad_bytes"]
-    # 16x16: all 10 filters in one fold column, 16 pixel rows
+    # 16x16: all 10 filters in one fold column, all 16 pixels: the whole 144-element input
     big = ev(layer, _resized("scalesim-32x32", 16, 16)).details["scratchpad"]
     assert big == {"input": 144 * 2, "weight": 36 * 10 * 2, "output": 16 * 10 * 2}
     assert sum(big.values()) != small
@@ -225,3 +226,44 @@ def test_vector_unit_layers_keep_no_tile(allops):
     res = evaluate_network(chain, "scalesim-32x32")
     for r in res.layers:
         assert (r.details["scratchpad_bytes"] == 0) == (r.details["unit"] == "vector")
+
+
+def _distinct_by_brute_force(g, rows: int) -> int:
+    """Distinct real inputs of the worst os fold, from an index map run through unfold."""
+    import torch
+    import torch.nn.functional as F
+
+    from accelscope.workload.execute import _prepare_input
+
+    idx = torch.arange(1, g.H * g.W + 1, dtype=torch.float64).reshape(1, 1, g.H, g.W)
+    cols = F.unfold(_prepare_input(idx, g), (g.R, g.S), dilation=g.dilation,
+                    stride=g.stride)[0]
+    windows = [{int(v) for v in cols[:, i].tolist() if v > 0} for i in range(cols.shape[1])]
+    pq = len(windows)
+    best = 0
+    for a in range(0, g.N * pq, rows):
+        seen = set()
+        for pix in range(a, min(a + rows, g.N * pq)):
+            seen |= {(pix // pq, v) for v in windows[pix % pq]}
+        best = max(best, len(seen))
+    return best * g.C
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(1, 3),
+       st.integers(1, 2), st.integers(1, 2), st.tuples(*[st.integers(-1, 2)] * 4),
+       st.integers(0, 5), st.integers(0, 5), st.integers(1, 2), st.integers(1, 40))
+def test_os_fold_inputs_equal_a_brute_force_count(r, s, sh, sw, dil, idl, pad, h, w, n, rows):
+    from accelscope.models.systolic import os_fold_inputs
+    from accelscope.workload.gconv import conv_out_size
+
+    H, W = r + h, s + w
+    P = conv_out_size(H, r, sh, dil, pad[0], pad[2], idl)
+    Q = conv_out_size(W, s, sw, dil, pad[1], pad[3], idl)
+    if P < 1 or Q < 1:
+        return
+    g = accelscope.GConv(name="c", N=n, G=1, K=2, C=3, H=H, W=W, P=P, Q=Q, R=r, S=s,
+                         input="x", output="y", operand="w", operand_kind="weight",
+                         stride=(sh, sw), padding=pad, dilation=(dil, dil),
+                         input_dilation=(idl, idl))
+    assert os_fold_inputs(g, rows) == _distinct_by_brute_force(g, rows)

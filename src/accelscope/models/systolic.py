@@ -242,6 +242,63 @@ def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
         stall_cycles=stalls, details=details, provenance=prov)
 
 
+def _touches(n_out: int, n_in: int, k: int, stride: int, dil: int, pad_lo: int,
+             in_dil: int):
+    """Cumulative incidence along one axis: ``cum[o, i]`` = how many of the outputs
+    ``0 .. o-1`` have a window tap on real input ``i`` (shape (n_out + 1, n_in))."""
+    import numpy as np
+
+    o = np.arange(n_out)[:, None, None]
+    r = np.arange(k)[None, :, None]
+    i = np.arange(n_in)[None, None, :]
+    inc = ((o * stride + r * dil) == (i * in_dil + pad_lo)).any(axis=1)
+    return np.concatenate([np.zeros((1, n_in), dtype=np.int64), np.cumsum(inc, axis=0)])
+
+
+def os_fold_inputs(g: GConv, rows: int) -> int:
+    """Distinct real input elements (one group) that the windows of the worst ``os`` fold
+    touch: a fold is ``rows`` consecutive output pixels in (N, P, Q) order. Within an image
+    the pixels are up to three rectangles (a partial first output row, full rows, a partial
+    last row); a rectangle of outputs touches the product of the input rows its output rows
+    reach and the input columns its output columns reach (the window is separable), so the
+    union is counted exactly by inclusion-exclusion; different images never share inputs.
+    Zero padding only (padding is generated, not stored)."""
+    import numpy as np
+
+    pq = g.P * g.Q
+    ch = _touches(g.P, g.H, g.R, g.stride[0], g.dilation[0], g.padding[0],
+                  g.input_dilation[0])
+    cw = _touches(g.Q, g.W, g.S, g.stride[1], g.dilation[1], g.padding[1],
+                  g.input_dilation[1])
+
+    def span(cum, lo, hi):  # (F, n_in) inputs reached by outputs lo..hi (empty if hi < lo)
+        return (cum[np.maximum(hi + 1, lo)] - cum[lo]) > 0
+
+    def within(u, v):  # distinct inputs of the raster ranges [u, v) of one image, v > u
+        pu, qu = np.divmod(u, g.Q)
+        pe, qe = np.divmod(v - 1, g.Q)
+        one = pu == pe
+        rects = [(span(ch, pu, pu), span(cw, qu, np.where(one, qe, g.Q - 1))),
+                 (span(ch, pu + 1, pe - 1), span(cw, np.zeros_like(u), np.full_like(u, g.Q - 1))),
+                 (span(ch, pe, np.where(one, pe - 1, pe)), span(cw, np.zeros_like(u), qe))]
+        total = np.zeros(u.shape, dtype=np.int64)
+        for sign, idx in ((1, (0,)), (1, (1,)), (1, (2,)), (-1, (0, 1)), (-1, (0, 2)),
+                          (-1, (1, 2)), (1, (0, 1, 2))):
+            rr = np.logical_and.reduce([rects[j][0] for j in idx])
+            cc = np.logical_and.reduce([rects[j][1] for j in idx])
+            total += sign * rr.sum(axis=1) * cc.sum(axis=1)
+        return total
+
+    a = np.arange(0, g.N * pq, rows, dtype=np.int64)
+    b = np.minimum(a + rows, g.N * pq)
+    na, nb = a // pq, (b - 1) // pq
+    first = within(a - na * pq, np.minimum(b - na * pq, pq))
+    last = within(np.zeros_like(b), b - nb * pq)
+    full = int(within(np.array([0]), np.array([pq]))[0])
+    count = first + np.where(nb > na, (nb - na - 1) * full + last, 0)
+    return int(count.max()) * g.C
+
+
 def scratchpad(g: GConv, spec: SystolicSpec, timing: SystolicTiming
                ) -> tuple[dict[str, int], str]:
     """On-chip bytes a GEMM layer's fold needs besides its stored feature maps, per operand
@@ -253,13 +310,19 @@ def scratchpad(g: GConv, spec: SystolicSpec, timing: SystolicTiming
     twice over when the spec marks its SRAM double-buffered (one fold computes while the
     next one's tile is loaded), capped by that SRAM: the model's own traffic assumes no
     more. With the IM2COL matrix addressed in place, the input tile is also capped by the
-    group's real input (a fold cannot touch more distinct elements than it holds)."""
+    group's real input (a fold cannot touch more distinct elements than it holds) and, for
+    ``os`` with zero padding, by the distinct inputs of the worst fold's windows
+    (``os_fold_inputs``): neighbouring pixels share most of their windows."""
     bits = int(spec.compute.operand_bits)
     acc = int(spec.compute.accumulator_bits)
     tiles = fold_tiles(timing)
     expanded = spec.systolic.im2col == "software" and (g.R * g.S > 1 or g.stride != (1, 1))
+    distinct = None
     if not expanded:
         tiles["input"] = min(tiles["input"], g.input_elems // g.G)
+        if timing.dataflow == "os" and g.pad_mode == "zeros":
+            distinct = os_fold_inputs(g, min(timing.rows, timing.Sr))
+            tiles["input"] = min(tiles["input"], distinct)
     out_bits = bits if timing.dataflow == "os" or spec.systolic.memory_model == "scalesim" \
         else acc
     parts, how = {}, []
@@ -276,6 +339,8 @@ def scratchpad(g: GConv, spec: SystolicSpec, timing: SystolicTiming
     text = (f"one {timing.dataflow} fold's operand tiles on the {timing.rows}x{timing.cols} "
             f"array (rows used {rows_used}, cols used {cols_used}, T {timing.T}"
             + ("; input = the software IM2COL matrix" if expanded else "")
+            + (f"; input = the {distinct} distinct real inputs of the worst fold's "
+               "windows" if distinct is not None else "")
             + "): " + "; ".join(how) + f" -> {sum(parts.values())} B")
     return parts, text
 
