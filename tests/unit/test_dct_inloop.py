@@ -65,6 +65,26 @@ def test_near_lossless_codec_keeps_the_output(tiny):
     assert float((coarse - ref).abs().max()) > float((out - ref).abs().max())
 
 
+@pytest.mark.parametrize("grid", [2.0 ** -8, 2.0 ** -12])
+def test_lossless_setting_reproduces_the_fixed_point_network_exactly(tiny, grid):
+    from accelscope.compress.inloop import lossless_codec, on_grid
+
+    zm, chain = tiny
+    x = zm.example_input()
+    maps = set(inter_layer_tensors(chain))
+    # the uncompressed network with its maps stored on the fixed-point grid
+    ref = accelscope.execute(chain, x, transform=lambda n, y: on_grid(y, grid)
+                             if n in maps else y)
+    assert not torch.equal(ref, accelscope.execute(chain, x))  # the grid is not a no-op
+    out, stats = run_with_codec(chain, x, lossless_codec(grid), grid=grid)
+    assert torch.equal(out, ref)
+    assert all(s.max_abs_error == 0 and s.snr_db == math.inf for s in stats)
+    assert all(s.compressed_bits > 0 for s in stats)
+    # a step above the bound (grid / 8) is not lossless: the test can fail
+    out, stats = run_with_codec(chain, x, lossless_codec(grid, step=2 * grid), grid=grid)
+    assert not torch.equal(out, ref) and max(s.max_abs_error for s in stats) >= grid
+
+
 def test_stats_are_the_codecs_sizes_image_by_image(tiny):
     zm, chain = tiny
     x = zm.example_input()
