@@ -740,6 +740,31 @@ def scalesim_cmd(
     console.print(f"wrote {', '.join(str(p) for p in paths)}", highlight=False)
 
 
+@app.command("eyeriss-dataflows")
+def eyeriss_dataflows_cmd(
+    batch: Annotated[int, typer.Option(help="images per batch (the paper: 1, 16, 64)")] = 16,
+    out: Annotated[Path, typer.Option(help="PNG of the energy breakdown per layer and "
+                                           "dataflow")] = Path("out/eyeriss-dataflows.png"),
+) -> None:
+    """ISCA 2016 dataflow comparison: AlexNet CONV1-5 on RS, WS, OS_A/B/C and NLR (256 PEs,
+    equal storage area), energy per component per MAC and RS's advantage; writes a plot."""
+    from accelscope.report.eyeriss_dataflows import compare, plot, table_rows
+
+    if batch < 1:
+        raise AccelscopeError(f"--batch must be at least 1, got {batch}")
+    with console.status("searching the mappings of every dataflow ..."):
+        cmp = compare(batch=batch)
+    cols = ["layer", "flow", "ALU", "RF", "array", "buffer", "DRAM", "sum", "1e9", "RS adv"]
+    console.print(_fitted_table(
+        f"alexnet-caffe batch {batch}: energy per MAC by component (units of one MAC's "
+        "energy), the layer's total in 1e9 MAC energies, RS's advantage", cols,
+        table_rows(cmp), flex="flow", right=set(cols[2:])))
+    for df in cmp.dataflows[1:]:
+        console.print(f"RS vs {df}: {cmp.advantage(df):.2f}x more energy-efficient on CONV1-5 "
+                      "(ISCA 2016: 1.4x-2.5x)", highlight=False)
+    console.print(f"wrote {plot(cmp, out)}", highlight=False)
+
+
 @app.command("validate")
 def validate_cmd(
     only: Annotated[str, typer.Option(help="only targets whose name starts with this")] = "",

@@ -98,11 +98,11 @@ def equal_area_glb_bytes(rf_bytes_per_pe: int, *, pes: int = 256, ref_rf_bytes: 
     [bytes]."""
     area = pes * storage_area_um2(ref_rf_bytes) + storage_area_um2(ref_glb_bytes)
     left = area - pes * storage_area_um2(rf_bytes_per_pe)
-    lo, hi = 0.0, 2.0 * left / AREA_PER_BYTE_UM2[-1][1] + 1
-    for _ in range(200):  # storage_area_um2 increases with size: bisect its inverse
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if storage_area_um2(mid) <= left else (lo, mid)
-    return int(lo // bank_bytes) * bank_bytes
+    big, per = AREA_PER_BYTE_UM2[-1]
+    if left < big * per:  # the per-byte table is not monotone below 32 B: invert it only
+        raise ValueError(f"a {rf_bytes_per_pe} B RF per PE leaves less than a {big} B "
+                         "buffer in the reference area")  # where it is linear
+    return int(left / per // bank_bytes) * bank_bytes
 
 
 # -- spec checks ---------------------------------------------------------------------------------
@@ -235,14 +235,30 @@ def _outer(L: dict, spec) -> dict[str, np.ndarray] | None:
             "dram_w": dram_w.astype(np.float64)}
 
 
-def _reuse_level(L: dict, spec) -> str:
-    """What the OS input FIFOs in the RF allow: 'window' (2-D), 'row' or 'none'."""
+REUSE = ("none", "row", "window")
+
+
+def _reuse_levels(L: dict, spec) -> list[int]:
+    """The OS input-reuse levels (indices into ``REUSE``) the RF's input FIFO words allow:
+    'window' (2-D, ShiDianNao-style) needs U + U*R words, 'row' U words, 'none' nothing.
+    Forwarding is a choice, not a must: a forwarded input costs a FIFO write and read, which
+    is dearer than one more GLB read when that read is multicast to many filters."""
     words = spec.eyeriss.ifmap_spad_words
-    if words >= L["Uw"] + L["Uh"] * L["R"]:
-        return "window"
+    out = [0]
     if words >= L["Uw"]:
-        return "row"
-    return "none"
+        out.append(1)
+    if words >= L["Uw"] + L["Uh"] * L["R"]:
+        out.append(2)
+    return out
+
+
+def _extent(d, p, u: int, k: int):
+    """Input span of a dimension of d outputs cut into tiles of p (the last one ragged):
+    each tile of x outputs reads (x-1)*min(u, k) + k inputs (stride u, window k; windows
+    that do not overlap leave the inputs between them unread)."""
+    step = min(u, k)
+    full, rem = d // p, d % p
+    return full * ((p - 1) * step + k) + np.where(rem > 0, (rem - 1) * step + k, 0)
 
 
 def _inner_space(df: str, L: dict, spec) -> tuple[tuple[str, ...], list[tuple[int, ...]]]:
@@ -256,16 +272,16 @@ def _inner_space(df: str, L: dict, spec) -> tuple[tuple[str, ...], list[tuple[in
         for k in range(1, min(spec.eyeriss.filter_spad_words, M) + 1):
             out += [(t, r, k) for t, r in _tuples((_cdiv(M, k), C), pes // (R * S))]
         return ("t", "r", "k"), out
-    if df == "os_a":
-        return ("t", "pr", "pc"), [(1, a, b) for a, b in _tuples((E, F), pes)]
-    if df == "os_b":
-        return ("t", "pr", "pc"), list(_tuples((M, E, F), pes))
-    if df == "os_c":
-        return ("t", "pr", "pc"), [(t, 1, 1) for (t,) in _tuples((M,), pes)]
+    if df.startswith("os"):
+        lv = _reuse_levels(L, spec)
+        tiles = {"os_a": [(1, a, b) for a, b in _tuples((E, F), pes)],
+                 "os_b": list(_tuples((M, E, F), pes)),
+                 "os_c": [(t, 1, 1) for (t,) in _tuples((M,), pes)]}[df]
+        return ("t", "pr", "pc", "reuse"), [(*x, v) for x in tiles for v in lv]
     return ("t", "r", "p"), list(_tuples((M, C * R * S, F), pes))
 
 
-def _counts(df: str, x: tuple[int, ...], L: dict, ob: dict, reuse: str) -> dict:
+def _counts(df: str, x: tuple[int, ...], L: dict, ob: dict) -> dict:
     """Word counts (per group, arrays over the GLB blocks) of one spatial tiling."""
     N, M, C, E, F, R, S, Uh, Uw = (L[k] for k in ("N", "M", "C", "E", "F", "R", "S", "Uh",
                                                      "Uw"))
@@ -289,24 +305,28 @@ def _counts(df: str, x: tuple[int, ...], L: dict, ob: dict, reuse: str) -> dict:
         processing = blocks * mpass * cpass * nb * es * F * k
         active = np.minimum(t * k, mb) // k * np.minimum(r, cb) * R * S
     elif df in ("os_a", "os_b", "os_c"):
-        t, pr, pc = x
+        t, pr, pc, lv = x
         npos = nb * _cdiv(es, pr) * _cdiv(F, pc)
         passes = blocks * _cdiv(mb, t) * npos
         c["ps_rf"] = z + 2 * macs
         c["w_rf_r"] = c["w_rf_w"] = z
         c["w_arr"] = z + macs
         c["w_glb"] = (blocks * npos * mb * cb * R * S).astype(np.float64)
-        if reuse == "window":
-            win = ((pr - 1) * Uh + R) * ((pc - 1) * Uw + S)
-        elif reuse == "row":
-            win = pr * R * ((pc - 1) * Uw + S)
+        # inputs read from the GLB per (filter pass, image, channel), multicast to the t
+        # filters: every window separately, or each tile's span once along rows / both
+        per = blocks * _cdiv(mb, t) * nb * cb
+        alone = (per * es * F * R * S).astype(np.float64)
+        cols = _extent(F, pc, Uw, S)
+        if lv == 2:
+            c["in_glb"] = (per * _extent(es, pr, Uh, R) * cols).astype(np.float64)
+        elif lv == 1:
+            c["in_glb"] = (per * es * R * cols).astype(np.float64)
         else:
-            win = pr * pc * R * S
-        c["in_glb"] = (passes * cb * win).astype(np.float64)
+            c["in_glb"] = alone
         c["in_arr"] = z + macs
-        fan = mb / _cdiv(mb, t)  # filters an input read from the GLB is multicast to
-        fwd = np.maximum(macs - c["in_glb"] * fan, 0.0)  # inputs passed on by a neighbour
-        c["in_rf_r"] = c["in_rf_w"] = fwd if reuse != "none" else z
+        # the deliveries not served by a GLB read come from a neighbour through its FIFO
+        fwd = macs * np.clip(1.0 - c["in_glb"] / alone, 0.0, 1.0)
+        c["in_rf_r"] = c["in_rf_w"] = fwd
         b = Bc
         hops = z
         processing = passes * cb * R * S
@@ -354,19 +374,23 @@ def search(df: str, L: dict, spec, en: dict, *, maximal: bool = True):
         space = {"ws": [(t, r, k) for k in range(1, min(spec.eyeriss.filter_spad_words, M) + 1)
                         for t, r in _tuples((_cdiv(M, k), C), pes // (R * S), False)]
                  if R * S <= pes else [],
-                 "os_a": [(1, a, b) for a, b in _tuples((E, F), pes, False)],
-                 "os_b": list(_tuples((M, E, F), pes, False)),
-                 "os_c": [(t, 1, 1) for (t,) in _tuples((M,), pes, False)],
+                 "os_a": [(1, a, b, v) for a, b in _tuples((E, F), pes, False)
+                          for v in _reuse_levels(L, spec)],
+                 "os_b": [(*y, v) for y in _tuples((M, E, F), pes, False)
+                          for v in _reuse_levels(L, spec)],
+                 "os_c": [(t, 1, 1, v) for (t,) in _tuples((M,), pes, False)
+                          for v in _reuse_levels(L, spec)],
                  "nlr": list(_tuples((M, C * R * S, F), pes, False))}[df]
-    reuse = _reuse_level(L, spec)
     static = spec.eyeriss.static_power_w * 1e12 / spec.clock_hz
     best = None
     for x in space:
-        c = _counts(df, x, L, ob, reuse)
+        c = _counts(df, x, L, ob)
         e = _energy(c, ob, L, en) + static * c["processing"]
         key = (e, c["processing"]) if spec.eyeriss.objective == "energy" else \
             (c["processing"], e)
-        i = int(np.lexsort((ob["cb"], ob["mb"], ob["es"], ob["nb"], key[1], key[0]))[0])
+        tie = np.flatnonzero(key[0] == key[0].min())  # sort the ties only: fast
+        i = int(tie[np.lexsort(tuple(a[tie] for a in (ob["cb"], ob["mb"], ob["es"], ob["nb"],
+                                                         key[1])))[0]])
         k = (float(key[0][i]), float(key[1][i]), x)
         if best is None or k < best[0]:
             best = (k, x, i, c)
@@ -477,7 +501,7 @@ def evaluate_dataflow(layer: LayerWorkload, spec) -> LayerResult:
                     "weights_resident": bool(ob["mb"] == L["M"] and ob["cb"] == L["C"]),
                     "cost": cost * scale})
     if df.startswith("os"):
-        mapping["input_reuse"] = _reuse_level(L, spec)
+        mapping["input_reuse"] = REUSE[mapping.pop("reuse")]
     prov = {**spec_provenance(spec), **energy_provenance(table)}
     prov["dataflow"] = (f"{NAMES[df]} (Chen, Emer, Sze, ISCA 2016, Sec. III/VI); spatial "
                         "tiling, GLB blocking and counting rules of "

@@ -31,6 +31,11 @@ class Target:
 
     ``tolerance`` is relative (|ours - published| / |published|); for a published value
     printed with few digits it should be no tighter than half a unit of its last digit.
+
+    ``criterion`` says what passing means: ``"relative"`` (the default) is the tolerance
+    above; ``"above"`` / ``"below"`` pass when ours is strictly above / below ``bound``, for a
+    published claim that holds in direction only (e.g. "X is more efficient than Y": ratio
+    above 1). The relative error to ``published`` is still reported, for information.
     """
 
     name: str
@@ -41,6 +46,8 @@ class Target:
     level: Literal["must_hold", "informative"]
     compute: Callable[[], float]
     note: str = ""
+    criterion: Literal["relative", "above", "below"] = "relative"
+    bound: float | None = None
 
 
 @dataclass(frozen=True)
@@ -60,8 +67,13 @@ class TargetResult:
 
     @property
     def passed(self) -> bool:
+        t = self.target
+        if t.criterion != "relative":
+            if self.ours is None or not math.isfinite(self.ours):
+                return False
+            return self.ours > t.bound if t.criterion == "above" else self.ours < t.bound
         err = self.rel_error
-        return err is not None and math.isfinite(err) and err <= self.target.tolerance
+        return err is not None and math.isfinite(err) and err <= t.tolerance
 
     @property
     def failed_must_hold(self) -> bool:
@@ -76,6 +88,10 @@ def register(target: Target) -> Target:
         raise ValueError(f"validation target {target.name!r} registered twice")
     if target.tolerance < 0:
         raise ValueError(f"target {target.name!r}: tolerance must be >= 0")
+    if (target.criterion != "relative") != (target.bound is not None):
+        raise ValueError(f"target {target.name!r}: criterion {target.criterion!r} "
+                         + ("needs a bound" if target.bound is None else
+                            "takes no bound (the tolerance applies)"))
     _TARGETS[target.name] = target
     return target
 
