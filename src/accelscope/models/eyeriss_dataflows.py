@@ -41,11 +41,11 @@ What each dataflow keeps where (per PE; ``spad`` words from the preset):
   through the r*R*S PEs of a filter and go to the GLB after each channel pass.
 * ``os_*``: the PE's RF holds its output's partial sum for the whole reduction of a
   channel block; weights are broadcast to every PE of a pass; inputs are multicast across
-  the t filters and, with input FIFO words in the RF, passed between neighbouring output
-  PEs: ``U + U*R`` words give full 2-D window reuse (ShiDianNao-style), ``U`` words reuse
-  along a row, none reads every window from the GLB. ``os_a``: t = 1, a pr x pc block of
-  one output plane; ``os_b``: t filters x pr x pc positions; ``os_c``: t filters, one
-  position.
+  the t filters and, with input FIFO words in the RF, may be passed between neighbouring
+  output PEs: ``U + U*R`` words allow full 2-D window reuse (ShiDianNao-style), ``U`` words
+  reuse along a row, none reads every window from the GLB; which one is a searched choice
+  (a forwarded input costs a FIFO write and read). ``os_a``: t = 1, a pr x pc block of one
+  output plane; ``os_b``: t filters x pr x pc positions; ``os_c``: t filters, one position.
 * ``nlr``: no RF. t filters x r reduction indices (channel x tap) x p output columns per
   cycle; inputs multicast across the t filters, weights across the p columns, partial sums
   reduced across the r PEs and accumulated in the GLB.

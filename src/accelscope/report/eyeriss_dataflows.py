@@ -39,7 +39,7 @@ class DataflowComparison:
     def advantage(self, dataflow: str, layer: str | None = None) -> float:
         """RS's energy efficiency over ``dataflow``: its energy / RS's energy (> 1: RS
         better)."""
-        return self.total(dataflow, layer) / self.total("rs", layer)
+        return float(self.total(dataflow, layer) / self.total("rs", layer))
 
 
 def compare(batch: int = 16, network: str = "alexnet-caffe",

@@ -299,3 +299,27 @@ for _which, _pub in (("min", _ISCA_LOW), ("max", _ISCA_HIGH)):
         compute=functools.partial(_advantage, None, _which),
         note=f"{_ISCA_SETUP}; the {_which}imum of RS's advantage over the five dataflows "
              "against the published end of the range (half a unit of its last digit)"))
+
+# RS on the comparison platform: ISCA 2016 Fig. 10 breakdown (batch 16) as nn_dataflow's
+# test_eyeriss_isca16 encodes it, units of 1e9 MAC energies: (DRAM, RF) per layer; the ALU
+# column is the MAC count itself (16 x per-image MACs)
+ISCA16_FIG10 = ("Chen, Emer, Sze, ISCA 2016, Fig. 10 (RS, AlexNet, batch 16, 256 PEs), as "
+                "encoded in nn_dataflow's tests/dataflow_test/test_nn_dataflow.py::"
+                "test_eyeriss_isca16 (shared/references/spots_scnn_eyeriss.md Sec. 3.5)")
+FIG10 = {"conv1": (2.46, 6.75), "conv2": (2.27, 14.33), "conv3": (2.02, 9.57),
+         "conv4": (1.57, 7.18), "conv5": (1.05, 4.78)}
+
+
+def _fig10(layer: str, component: str) -> float:
+    return _isca16().energy[(layer, "rs")][component] / 1e9
+
+
+for _layer_name, (_dram, _rf) in FIG10.items():
+    for _comp, _pub, _tol in (("DRAM", _dram, 0.15), ("RF", _rf, 0.05)):
+        register(Target(
+            name=f"eyeriss.isca16.fig10.{_layer_name}.{_comp.lower()}", published=_pub,
+            unit="1e9 MAC energies", source=ISCA16_FIG10, tolerance=_tol, level="informative",
+            compute=functools.partial(_fig10, _layer_name, _comp),
+            note="eyeriss-256 preset (RS), dense, batch 16; RF = 4 accesses per MAC + spad "
+                 "fills; DRAM: our GLB split and mapping search, the paper's mapping table "
+                 "is not public"))
