@@ -807,6 +807,110 @@ def validate_cmd(
         raise typer.Exit(1)
 
 
+@app.command("cgra")
+def cgra_cmd(
+    layer: Annotated[str, typer.Option(help="HxWxCxK (input height, width, channels, "
+                                            "filters; 3x3 filters, stride 1, no padding)")
+                     ] = "16x16x16x16",
+    mapping: Annotated[str, typer.Option(help="all, or a comma list of wp, oc, im2col-ic, "
+                                              "im2col-oc")] = "all",
+    arch: Annotated[str, typer.Option(help="a cgra preset or YAML")] = "openedgecgra",
+    seed: Annotated[int, typer.Option(help="seed of the random int32 data")] = 0,
+    breakdown: Annotated[bool, typer.Option("--breakdown", help="print the energy "
+                                            "breakdown per mapping")] = False,
+    sweep: Annotated[bool, typer.Option("--sweep", help="run the paper's sweeps (input "
+                                        "16-64, C 16-144, K 16-128) instead of --layer")
+                     ] = False,
+    plot: Annotated[Path | None, typer.Option(help="with --sweep: write the MAC/cycle plot "
+                                                   "here")] = None,
+) -> None:
+    """Run one convolution through the OpenEdgeCGRA mappings (instruction-level simulation
+    on random data, checked against NumPy) and compare with the host CPU."""
+    from accelscope.arch import load_arch
+    from accelscope.models.cgra import study as cs
+    from accelscope.models.cgra.layout import ConvShape
+    from accelscope.models.cgra.spec import CgraSpec
+
+    spec = load_arch(arch)
+    if not isinstance(spec, CgraSpec):
+        raise AccelscopeError(f"--arch {arch!r} is a {spec.model!r} spec; give a cgra preset "
+                              "such as openedgecgra")
+    if sweep:
+        with console.status("simulating the sweeps ..."):
+            results = cs.sweep(spec, mapping, seed)
+        for name, studies in results.items():
+            maps = list(studies[0].outcomes)
+            rows = []
+            n_banks = spec.cgra.array.n_banks
+            for st in studies:
+                row = [str(st.shape)]
+                for m in maps:
+                    o = st.outcomes[m]
+                    mark = "" if o.banks <= n_banks else f" ({o.banks}b)"
+                    exact = "" if o.exact else " [red]NOT EXACT[/]"
+                    row.append(f"{o.macs_per_cycle:.3f}{mark}{exact}")
+                row.append(f"{st.shape.macs / st.cpu.cycles:.3f}")
+                rows.append(row)
+            console.print(_fitted_table(f"MAC/cycle, {name} sweep (HxWxCxK)",
+                                        ["layer", *maps, "cpu"], rows, flex="layer",
+                                        right=set(maps) | {"cpu"}))
+        console.print(f"(Nb): the layer does not fit the preset's {n_banks} banks of "
+                      f"{spec.cgra.array.bank_bytes:,} B; it ran on N banks", highlight=False)
+        if plot is not None:
+            cs.plot_sweep(results, plot)
+            console.print(f"wrote {plot}", highlight=False)
+        return
+    shape = ConvShape.parse(layer)
+    t0 = time.perf_counter()
+    st = cs.study_layer(shape, spec, mapping, seed, grow_banks=True)
+    wall = time.perf_counter() - t0
+    cpu = st.cpu
+    budget = spec.cgra.array.bank_bytes * spec.cgra.array.n_banks
+    perf, cost = [], []
+    for m, o in st.outcomes.items():
+        if o.priced is None:
+            perf.append([m, "-", "-", "-", "-", "-", "-"])
+            cost.append([m, "-", "-", "-", "-", "-", "-"])
+            continue
+        p = o.priced
+        perf.append([m, "yes" if o.exact else "[red]NO[/]", f"{o.run.launches:,}",
+                     f"{p.cgra_cycles:,}", f"{p.cycles:,}", f"{o.macs_per_cycle:.3f}",
+                     f"{cpu.cycles / p.cycles:.2f}x"])
+        fits = "fits" if o.banks <= spec.cgra.array.n_banks else f"needs {o.banks} banks"
+        cost.append([m, f"{p.total_energy_pj / 1e6:.2f}",
+                     f"{p.total_energy_pj / shape.macs:.1f}",
+                     f"{cpu.total_energy_pj / p.total_energy_pj:.2f}x",
+                     f"{o.run.footprint_bytes:,}", fits, f"{o.sim_seconds:.2f}"])
+    perf.append(["cpu", "-", "-", "-", f"{cpu.cycles:,}", f"{shape.macs / cpu.cycles:.3f}",
+                 "1.00x"])
+    cost.append(["cpu", f"{cpu.total_energy_pj / 1e6:.2f}",
+                 f"{cpu.total_energy_pj / shape.macs:.1f}", "1.00x", "-", "-", "-"])
+    cols = ["mapping", "exact", "launches", "CGRA cycles", "cycles", "MAC/cycle",
+            "vs CPU"]
+    console.print(_fitted_table(
+        f"conv {shape} (3x3, stride 1, {shape.macs:,} MACs) on {spec.name}: latency", cols,
+        perf, flex="mapping", right=set(cols[2:])))
+    cols = ["mapping", "energy uJ", "pJ/MAC", "vs CPU", "footprint B", "banks", "sim s"]
+    console.print(_fitted_table(f"energy and memory (the preset's banks hold {budget:,} B)",
+                                cols, cost, flex="mapping",
+                                right=set(cols[1:]) - {"banks"}))
+    if breakdown:
+        for m, o in st.outcomes.items():
+            if o.priced is None:
+                continue
+            parts = ", ".join(f"{k} {v / 1e6:.3f}" for k, v in sorted(o.priced.energy_pj.items(),
+                                                                      key=lambda kv: -kv[1]))
+            console.print(f"{m} energy uJ: {parts}; "
+                          f"{o.priced.total_energy_pj / shape.macs:.1f} pJ/MAC", highlight=False)
+        parts = ", ".join(f"{k} {v / 1e6:.3f}" for k, v in cpu.energy_pj.items())
+        console.print(f"cpu energy uJ: {parts}; {cpu.total_energy_pj / shape.macs:.1f} pJ/MAC",
+                      highlight=False)
+    rank = st.ranking()
+    console.print(f"fastest first: {' > '.join(rank)}; simulated in {wall:.2f} s "
+                  f"(docs/cgra.md: the CPU is a cycle model of the naive loop, not a "
+                  "measurement)", highlight=False)
+
+
 def main() -> None:
     """Console entry point: bad input gives a one-paragraph error and exit status 2."""
     try:

@@ -95,6 +95,7 @@ def register_model(name: str, *, description: str, uses_data: bool = False,
 def _load_builtin_models() -> None:
     # Importing the modules registers them.
     from accelscope.models import eyeriss, host, ideal, scnn, spots, systolic  # noqa: F401
+    from accelscope.models.cgra import model as _cgra  # noqa: F401
 
 
 def get_model(name: str) -> ModelInfo:

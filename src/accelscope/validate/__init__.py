@@ -22,7 +22,8 @@ from accelscope.errors import AccelscopeError
 TARGET_MODULES = ("accelscope.validate.workload_targets",
                   "accelscope.validate.systolic_targets", "accelscope.validate.spots_targets",
                   "accelscope.validate.scnn_targets", "accelscope.validate.eyeriss_targets",
-                  "accelscope.validate.dct_targets")
+                  "accelscope.validate.dct_targets",
+                  "accelscope.validate.cgra_targets")
 
 
 @dataclass(frozen=True)
