@@ -22,6 +22,7 @@ from accelscope.errors import AccelscopeError
 from accelscope.models import eyeriss_dataflows as edf
 from accelscope.models.base import LayerWorkload, UnsupportedLayerError, get_model
 from accelscope.workload.gconv import GConv
+from tests.unit.test_eyeriss import _conv as _eyeriss_conv
 
 EV = get_model("eyeriss").evaluate
 PRESETS = {"ws": "eyeriss-256-ws", "os_a": "eyeriss-256-os-a", "os_b": "eyeriss-256-os-b",
@@ -34,12 +35,9 @@ def specs():
     return {df: load_arch(name) for df, name in PRESETS.items()}
 
 
-def _conv(N=1, G=1, K=1, C=1, H=4, W=4, R=3, S=3, stride=1, pad=0, name="c") -> GConv:
-    P = (H + 2 * pad - R) // stride + 1
-    Q = (W + 2 * pad - S) // stride + 1
-    return GConv(name=name, N=N, G=G, K=K, C=C, H=H, W=W, P=P, Q=Q, R=R, S=S, input="x",
-                 output="y", operand="w", operand_kind="weight", stride=(stride, stride),
-                 padding=(pad, pad, pad, pad))
+def _conv(**kw) -> GConv:
+    """A convolution GConv (test_eyeriss's helper), 4 x 4 input unless told."""
+    return _eyeriss_conv(**{"H": 4, "W": 4, **kw})
 
 
 def _stat(g: GConv) -> LayerWorkload:

@@ -303,7 +303,7 @@ def _counts(df: str, x: tuple[int, ...], L: dict, ob: dict) -> dict:
         hops = outs * (crs - b)
         c["ps_rf"] = z
         processing = blocks * mpass * cpass * nb * es * F * k
-        active = np.minimum(t * k, mb) // k * np.minimum(r, cb) * R * S
+        active = np.minimum(t, _cdiv(mb, k)) * np.minimum(r, cb) * R * S
     elif df in ("os_a", "os_b", "os_c"):
         t, pr, pc, lv = x
         npos = nb * _cdiv(es, pr) * _cdiv(F, pc)
