@@ -295,3 +295,32 @@ def test_the_split_follows_the_array(tiny):
         needs.append(allocate(works, spec, map_sizes(works, spec, None),
                               results=res.layers).scratchpad_bytes)
     assert needs[0] != needs[1]
+
+
+def test_a_software_im2col_matrix_is_neither_coded_nor_kept_on_chip(tiny):
+    from accelscope.compress.inloop import allocate, keep_on_chip, map_sizes
+
+    zm, chain = tiny
+    works = build_workloads(chain, zm.example_input())
+    spec = load_arch("gemmini")  # software IM2COL through DRAM
+    res = evaluate_workloads(works, spec, network=chain.name)
+    coded = apply_to_result(res, works, spec, DctCodec(quality=50))
+    alloc = allocate(works, spec, map_sizes(works, spec, None), results=res.layers)
+    kept = keep_on_chip(res, works, spec, alloc)
+
+    def dram_in(r):
+        return sum(a.bits for a in r.accesses if a.level == "dram" and a.tensor == "input")
+
+    checked = 0
+    for w, r, c, k in zip(works, res.layers, coded.layers, kept.layers, strict=True):
+        if "software_im2col_elems" in r.details and not w.input_is_network_input:
+            assert dram_in(c) == dram_in(r) > 0  # the expanded matrix, not the map
+            assert "input" not in c.details["dct_ratio"]
+            assert "left uncoded" in c.provenance["compress"]
+            if w.gconv.input in alloc.on_chip:
+                assert dram_in(k) == dram_in(r)
+                assert "still goes through DRAM" in k.provenance["on_chip_fmaps"]
+                checked += 1
+        elif not w.input_is_network_input and r.details.get("unit") == "array":
+            assert "input" in c.details["dct_ratio"]  # a map read in place is coded
+    assert checked

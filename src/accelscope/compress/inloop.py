@@ -398,8 +398,10 @@ def apply_to_result(result: Any, workloads: Sequence[Any], spec: Any, codec: Dct
         scale: dict[str, float] = {}
         dec = enc = 0
         if not w.input_is_network_input and w.input.dim() == 4:
-            scale["input"], nb = coded(w.input)
+            f, nb = coded(w.input)
             dec += nb
+            if not _expanded_input(r):
+                scale["input"] = f
         if g.operand_kind == "tensor" and w.operand is not None and w.operand.dim() == 4:
             scale["operand"], nb = coded(w.operand)
             dec += nb
@@ -437,7 +439,9 @@ def apply_to_result(result: Any, workloads: Sequence[Any], spec: Any, codec: Dct
             f"DCT feature-map codec {describe(codec)}: DRAM feature-map bits at the coded "
             f"sizes of the real tensors; {hw.macs_per_block} MACs per block at {mac_pj:.4g} "
             f"pJ; {hw.units} encoder/decoder pair(s) at {hw.blocks_per_cycle:g} blocks/cycle, "
-            f"latency {hw.latency} cycles, overlapped with compute (docs/dct.md)")}
+            f"latency {hw.latency} cycles, overlapped with compute (docs/dct.md)"
+            + ("; the DRAM input is the software IM2COL matrix, left uncoded"
+               if _expanded_input(r) else ""))}
         layers.append(dataclasses.replace(r, accesses=tuple(acc), energy_pj=energy,
                                           stall_cycles=stalls, cycles=cycles,
                                           details=details, provenance=prov))
@@ -450,6 +454,13 @@ def apply_to_result(result: Any, workloads: Sequence[Any], spec: Any, codec: Dct
                                          "scaled by node squared)")},
                          details={**result.details, "compress": describe(codec),
                                   "dct_area_mm2": area})
+
+
+def _expanded_input(r: Any) -> bool:
+    """A layer whose DRAM ``input`` traffic is a software IM2COL matrix (systolic with
+    ``im2col: software``), not the feature map: coding the map or keeping it on chip does
+    not change that traffic (the host expands the map into DRAM either way)."""
+    return "software_im2col_elems" in r.details
 
 
 # -- keeping (coded) feature maps on chip -----------------------------------------------------
@@ -543,7 +554,7 @@ def keep_on_chip(result: Any, workloads: Sequence[Any], spec: Any, alloc: Alloca
         gone = set()
         if g.output in alloc.on_chip:
             gone.add("output")
-        if g.input in alloc.on_chip:
+        if g.input in alloc.on_chip and not _expanded_input(r):
             gone.add("input")
         if g.operand_kind == "tensor" and g.operand in alloc.on_chip:
             gone.add("operand")
@@ -563,6 +574,9 @@ def keep_on_chip(result: Any, workloads: Sequence[Any], spec: Any, alloc: Alloca
             f"{alloc.scratchpad_bytes[i]} B, the rest a feature-map buffer; maps kept on chip "
             "greedily over their live range; cycles not recomputed"),
             "on_chip_fmaps.scratchpad": src}
+        if g.input in alloc.on_chip and _expanded_input(r):
+            prov["on_chip_fmaps"] += ("; the input map stays on chip, but its software IM2COL "
+                                      "matrix still goes through DRAM")
         warnings = r.warnings
         if need > alloc.unified_bytes:
             warnings = (*warnings, f"the layer's scratchpad need {need} B exceeds the unified "
