@@ -347,6 +347,8 @@ def test_comparison_report_on_two_small_layers(tmp_path):
         assert sum(float(v) for v in r[2:7]) == pytest.approx(float(r[7]), abs=0.03)
         assert float(r[2]) == pytest.approx(1.0)  # ALU: one MAC energy per MAC
     assert cmp.advantage("nlr") == pytest.approx(cmp.total("nlr") / cmp.total("rs"))
+    assert cmp.advantage("nlr", ("conv5",)) == cmp.advantage("nlr", "conv5") \
+        == cmp.advantage("nlr")
     png = plot(cmp, tmp_path / "d.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

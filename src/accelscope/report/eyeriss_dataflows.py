@@ -16,6 +16,7 @@ COMPONENTS = {"compute": "ALU", "spad": "RF", "array": "array", "glb": "buffer",
               "dram": "DRAM"}
 ALEXNET_CONVS = {"conv1": "features_0", "conv2": "features_4", "conv3": "features_8",
                  "conv4": "features_10", "conv5": "features_12"}
+ALEXNET_FCS = {"fc6": "classifier_1", "fc7": "classifier_4", "fc8": "classifier_6"}
 
 
 @dataclass(frozen=True)
@@ -31,15 +32,16 @@ class DataflowComparison:
     macs: dict[str, int]
     mappings: dict[tuple[str, str], dict]
 
-    def total(self, dataflow: str, layer: str | None = None) -> float:
-        """Energy of one layer (or all) on ``dataflow`` [MAC energies]."""
-        layers = self.layers if layer is None else (layer,)
-        return sum(sum(self.energy[(lay, dataflow)].values()) for lay in layers)
+    def total(self, dataflow: str, layer: str | tuple[str, ...] | None = None) -> float:
+        """Energy of one layer, of several, or of all on ``dataflow`` [MAC energies]."""
+        layers = self.layers if layer is None else (layer,) if isinstance(layer, str) \
+            else layer
+        return float(sum(sum(self.energy[(lay, dataflow)].values()) for lay in layers))
 
-    def advantage(self, dataflow: str, layer: str | None = None) -> float:
-        """RS's energy efficiency over ``dataflow``: its energy / RS's energy (> 1: RS
-        better)."""
-        return float(self.total(dataflow, layer) / self.total("rs", layer))
+    def advantage(self, dataflow: str, layer: str | tuple[str, ...] | None = None) -> float:
+        """RS's energy efficiency over ``dataflow`` on ``layer`` (one, several, all): its
+        energy / RS's energy (> 1: RS better)."""
+        return self.total(dataflow, layer) / self.total("rs", layer)
 
 
 def compare(batch: int = 16, network: str = "alexnet-caffe",

@@ -307,11 +307,20 @@ ISCA16_FIG10 = ("Chen, Emer, Sze, ISCA 2016, Fig. 10 (RS, AlexNet, batch 16, 256
                 "encoded in nn_dataflow's tests/dataflow_test/test_nn_dataflow.py::"
                 "test_eyeriss_isca16 (shared/references/spots_scnn_eyeriss.md Sec. 3.5)")
 FIG10 = {"conv1": (2.46, 6.75), "conv2": (2.27, 14.33), "conv3": (2.02, 9.57),
-         "conv4": (1.57, 7.18), "conv5": (1.05, 4.78)}
+         "conv4": (1.57, 7.18), "conv5": (1.05, 4.78), "fc6": (7.78, 2.42),
+         "fc7": (3.39, 1.07), "fc8": (0.84, 0.26)}
+
+
+@functools.cache
+def _isca16_fc_rs():
+    from accelscope.report.eyeriss_dataflows import ALEXNET_FCS, compare
+
+    return compare(batch=16, layers=ALEXNET_FCS, dataflows=("rs",))
 
 
 def _fig10(layer: str, component: str) -> float:
-    return _isca16().energy[(layer, "rs")][component] / 1e9
+    cmp = _isca16_fc_rs() if layer.startswith("fc") else _isca16()
+    return cmp.energy[(layer, "rs")][component] / 1e9
 
 
 for _layer_name, (_dram, _rf) in FIG10.items():
