@@ -131,15 +131,19 @@ def test_nlr_by_hand(specs):
 
 
 def test_psums_spill_to_the_glb_between_channel_passes(specs):
-    # 20 channels x 9 taps > 16 x 16 PEs: WS holds at most 28 channels' taps with t = 1,
-    # so with 40 channels the outputs make two trips to the GLB
+    # 40 channels x 9 taps > 16 x 16 PEs: WS holds at most 28 channels' taps (t = 1), so
+    # every output leaves the array once per channel pass and is read back for the next
     g = _conv(C=40, K=1, H=6, W=6)
     r = EV(_stat(g), specs["ws"])
     m = r.details["mapping"]
-    passes = math.ceil(40 / m["r"]) * math.ceil(40 / m["cb"]) // math.ceil(40 / m["cb"])
+    assert m["r"] <= 28
+    passes = math.ceil(40 / m["cb"]) * math.ceil(m["cb"] / m["r"])
+    assert passes >= 2
     outs = 16
-    assert _acc(r, "glb", "output")[1] == outs * passes
-    assert _acc(r, "glb", "output")[0] == outs * (passes - 1) + outs
+    assert _acc(r, "glb", "output") == (outs * (passes - 1) + outs, outs * passes)
+    # the psums hop through the r*9 PEs of each pass: 40*9 - passes hops per output
+    assert r.details["array_moves"]["output"] == outs * (360 - passes) + outs * (2 * passes
+                                                                               - 1)
 
 
 # -- legality, conservation, breakdown ------------------------------------------------------------
