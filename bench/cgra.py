@@ -23,7 +23,7 @@ from accelscope.models.cgra.study import random_operands
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--layer", default="16x16x16x16")
-    ap.add_argument("--network", default="vgg16",
+    ap.add_argument("--network", default="resnet18",
                     help="zoo network for the GConv-model timing ('' to skip)")
     ap.add_argument("--input-size", type=int, default=64,
                     help="input height = width of the network run")
