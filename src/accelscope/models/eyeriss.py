@@ -538,10 +538,11 @@ def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     useful = useful_macs(layer)
     gated = int(macs * gate + 0.5)
     details = {"mapping": mapping.as_dict(), "active_pes": mapping.active_pes,
-               # what the mapping needs besides feature maps: its psum banks and the filter
-               # part of the GLB (for a unified-SRAM allocation, compress/inloop.py)
+               # what the mapping needs besides feature maps: its psum banks, the filter part
+               # of the GLB and the PEs' private spads, which never hold a stored map (for a
+               # unified-SRAM allocation, compress/inloop.py)
                "scratchpad_bytes": mapping.glb_psum_banks * ep.glb_bank_bytes
-               + ep.glb_filter_bytes,
+               + ep.glb_filter_bytes + spec.memory[0].size_bytes,
                "processing_cycles": processing, "dram_fmap_cycles": fmap_cycles,
                "ideal_cycles_all_pes": ideal, "filter_row_chunks": chunks,
                "input_zero_fraction": gated_frac, "rlc_ratio_input": in_ratio,
