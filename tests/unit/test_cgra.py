@@ -300,3 +300,20 @@ def test_cli_prints_the_four_mappings_side_by_side():
     assert "yes" in res.output and "NO" not in res.output
     res = CliRunner().invoke(app, ["cgra", "--mapping", "magic"])
     assert res.exit_code != 0 and "unknown CGRA mapping" in str(res.exception or res.output)
+
+
+@pytest.mark.parametrize("shape", [ConvShape(16, 16, 16, 16), ConvShape(5, 9, 2, 1)])
+def test_wp_cycles_by_hand(shape):
+    """The wp kernel on the one_to_m bus (n accesses: n + 1 cycles, SMUL 3): set-up rows
+    5+5+5+2+3+2+2+1 = 25; per output row a 10-cycle window prologue, 13 cycles per output
+    (loads 6, SMUL 3, four adds) and the row branch 1; the drain store 2 and EXIT 1."""
+    from accelscope.models.cgra.mappings import run_wp
+    from accelscope.models.cgra.study import random_operands
+
+    x, w = random_operands(shape)
+    run = run_wp(shape, x, w, Cgra(CgraTiming()))
+    per_launch = 25 + shape.Ho * (10 + 13 * shape.Wo + 1) + 3
+    assert set(run.launch_cycles) == {per_launch}
+    assert run.stats.cycles == per_launch * shape.C * shape.K
+    if shape.H == 16:
+        assert per_launch == 2730
