@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 import time
@@ -282,7 +283,9 @@ def _fitted_table(title: str, cols: list[str], rows: list[list[str]], *, flex: s
 def _layer_table(result, limit: int | None) -> Table:
     from rich import box
 
-    table = Table(title=f"{result.network} on {result.arch} ({result.model} model)",
+    how = (f", strategy {result.details['strategy']}" if "strategy" in result.details
+           else "")
+    table = Table(title=f"{result.network} on {result.arch} ({result.model} model{how})",
                   box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0), pad_edge=False)
     for col in ("#", "layer", "kind", "cycles", "ms", "util", "MACs", "useful", "energy uJ",
                 "DRAM kB"):
@@ -352,6 +355,129 @@ FmapsOpt = Annotated[bool, typer.Option(
     "--fmaps-on-chip", help="split the preset's on-chip SRAM per layer into scratchpad and "
                             "feature-map buffer and keep the maps that fit on chip "
                             "(coded sizes with --compress; docs/dct.md)")]
+StrategyOpt = Annotated[str | None, typer.Option(
+    help="execution strategies, comma-separated: gconv (whole chain on the accelerator), "
+         "host-fallback (only conv/FC on it, the rest measured on the host CPU, transfers "
+         "through DRAM), matrix (non-conv layers as im2col + vector ops); docs/gconv.md")]
+HostOpt = Annotated[str, typer.Option(
+    "--host", help="with --strategy host-fallback: the measured host preset (cpu or gpu)")]
+FuseChainOpt = Annotated[bool, typer.Option(
+    "--fuse-chain/--no-fuse-chain",
+    help="with --strategy: keep intermediates between consecutive accelerator GConvs on chip "
+         "when they fit the fusion buffer (docs/gconv.md)")]
+
+
+def _strategy_guard(strategy, compress, fmaps_on_chip):
+    """The strategies parsed (None without --strategy); a clear error for combinations that
+    are not modelled together."""
+    if strategy is None:
+        return None
+    from accelscope.strategy import parse_strategies
+
+    strategies = parse_strategies(strategy)
+    if compress is not None or fmaps_on_chip:
+        raise InputFileError("--strategy cannot be combined with --compress or "
+                             "--fmaps-on-chip yet; run them separately")
+    return strategies
+
+
+def _strategy_results(workloads, spec, chain, strategies, host, fuse, details, cache=None):
+    from accelscope.strategy import evaluate_strategy
+
+    out = []
+    cache = {} if cache is None else cache  # conv layers and host layers: evaluate once
+    for s in strategies:
+        with console.status(f"{spec.name}: strategy {s} ..."):
+            out.append(evaluate_strategy(workloads, spec, s, chain=chain, host_spec=host,
+                                         fuse=fuse, details=details, cache=cache))
+    return out
+
+
+def _strategy_line(r) -> str:
+    d = r.details
+    parts = [f"{r.arch} ({d['strategy']}): {d['placement']['accelerator']} GConvs on the "
+             f"accelerator, {d['placement']['host']} on the host; non-conv time "
+             f"{d['nonconv_time_share']:.1%} of {r.seconds * 1e3:.4g} ms"]
+    if d.get("transfers"):
+        parts.append(f"{d['transfers']} boundary transfers, {d['transfer_bits'] / 8e6:.4g} MB "
+                     f"through DRAM in {d['transfer_seconds'] * 1e3:.4g} ms")
+    if d.get("im2col_layers"):
+        parts.append(f"{d['im2col_layers']} im2col expansions "
+                     f"({d['im2col_expanded_elems']:,} elements) in "
+                     f"{d['transfer_seconds'] * 1e3:.4g} ms")
+    f = d.get("fusion")
+    if f:
+        parts.append(f"fusion kept {f['fused']} intermediates on chip (capacity "
+                     f"{f['capacity_bytes'] / 1024:,.0f} KiB of {f['capacity_from'].split(' ')[0]},"
+                     f" peak {f['peak_bytes'] / 1024:,.1f} KiB), DRAM "
+                     f"{f['dram_bits_saved'] / 8e6:.4g} MB saved")
+    return "; ".join(parts)
+
+
+def _compare_strategies(chain, workloads, specs, strategies, host, fuse, baseline, out,
+                        details) -> None:
+    """compare --strategy: every arch under every strategy, ratios against the reference
+    strategy (host-fallback when chosen, else the first) of the same arch, or of --baseline."""
+    from accelscope.report import plot_compare
+
+    ref = "host-fallback" if "host-fallback" in strategies else strategies[0]
+    results, cache = {}, {}  # one host measurement per layer, shared by every arch
+    for sp in specs:
+        for r in _strategy_results(workloads, sp, chain, strategies, host, fuse, details,
+                                   cache):
+            results[(sp.name, r.details["strategy"])] = r
+    cols = ["arch", "strategy", "latency ms", "energy mJ", "DRAM MB", "non-conv time",
+            "fusion saved MB", "speed-up", "energy eff."]
+    trows = []
+    for (arch, s), r in results.items():
+        base = results[(baseline or arch, ref)]
+        f = r.details.get("fusion")
+        trows.append([arch, s, f"{r.seconds * 1e3:.4g}", f"{r.total_energy_pj * 1e-9:.4g}",
+                      f"{r.level_bits('dram') / 8e6:.4g}",
+                      f"{r.details['nonconv_time_share']:.1%}",
+                      f"{f['dram_bits_saved'] / 8e6:.4g}" if f else "-",
+                      f"{base.seconds / r.seconds:.3g}x",
+                      f"{base.total_energy_pj / r.total_energy_pj:.3g}x"
+                      if r.total_energy_pj else "-"])
+    vs = f"{baseline} {ref}" if baseline else f"{ref} of the same arch"
+    title = (f"{chain.name}: {len(chain.gconvs)} GConvs, {chain.total_macs / 1e9:.3f} G ops, "
+             f"batch {chain.gconvs[0].N} (ratios vs {vs})")
+    console.print(_fitted_table(title, cols, trows, flex="arch",
+                                right=set(cols) - {"arch", "strategy"}))
+    for r in results.values():
+        console.print(_strategy_line(r), highlight=False)
+    for r in results.values():
+        for w in r.all_warnings():
+            console.print(f"[yellow]warning ({r.arch}, {r.details['strategy']}):[/] {w}",
+                          highlight=False)
+    dest = out or Path("out") / f"compare-{chain.name}"
+    dest.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for (arch, s), r in results.items():
+        base = results[(baseline or arch, ref)]
+        rows.append({"arch": arch, "strategy": s, "model": r.model, "cycles": r.cycles,
+                     "seconds": r.seconds, "energy_pj": r.total_energy_pj,
+                     "dram_bits": r.level_bits("dram"),
+                     "nonconv_time_share": r.details["nonconv_time_share"],
+                     "fusion_dram_bits_saved": (r.details.get("fusion") or {}).get(
+                         "dram_bits_saved", 0),
+                     "speedup_vs_reference": base.seconds / r.seconds,
+                     "energy_efficiency_vs_reference":
+                         base.total_energy_pj / r.total_energy_pj if r.total_energy_pj
+                         else None, "reference": f"{base.arch} {ref}"})
+        sub = dest / f"{arch}-{s}"
+        sub.mkdir(exist_ok=True)
+        (sub / "results.json").write_text(r.to_json())
+        (sub / "results.csv").write_text(r.to_csv())
+    import pandas as pd
+
+    pd.DataFrame(rows).to_csv(dest / "compare.csv", index=False)
+    labelled = [dataclasses.replace(r, arch=f"{a}/{s}") for (a, s), r in results.items()]
+    keys = list(results)
+    plot_compare(labelled, dest / "compare.png",
+                 baseline=keys.index((baseline or keys[0][0], ref)))
+    console.print(f"wrote {dest / 'compare.csv'}, {dest / 'compare.png'} and per-arch "
+                  f"results in {dest}/<arch>-<strategy>/")
 
 
 def _compressed(result, workloads, spec, compress, fmaps_on_chip=False):
@@ -434,11 +560,13 @@ def run_cmd(
     seed: SeedOpt = 0,
     rows: Annotated[int | None, typer.Option(help="show at most this many layers")] = None,
     compress: CompressOpt = None, fmaps_on_chip: FmapsOpt = False,
+    strategy: StrategyOpt = None, host: HostOpt = "cpu", fuse_chain: FuseChainOpt = True,
 ) -> None:
     """Evaluate every GConv of a network on one architecture; print and save the results."""
     from accelscope.arch import load_arch
 
     spec = load_arch(arch)
+    strategies = _strategy_guard(strategy, compress, fmaps_on_chip)
     if compress is not None:
         from accelscope.compress.inloop import parse_compress, parse_hardware
 
@@ -446,6 +574,19 @@ def run_cmd(
         parse_hardware(compress)
     chain, workloads, pruned = _prepare(model, input_shape, batch, weights, seed, input,
                                         prune, mode)
+    if strategies is not None:
+        results = _strategy_results(workloads, spec, chain, strategies, host, fuse_chain,
+                                    {"mode": mode, "input": input, "prune": pruned or "none",
+                                     "seed": seed})
+        files = []
+        for r in results:
+            console.print(_layer_table(r, rows))
+            _print_totals(r)
+            console.print(_strategy_line(r), highlight=False)
+            base = out or Path("out") / f"{chain.name}-{spec.name}"
+            files += _write_results(r, base / r.details["strategy"])
+        console.print("wrote " + ", ".join(str(f) for f in files))
+        return
     result = _evaluate(workloads, spec, chain, {"mode": mode, "input": input,
                                                 "prune": pruned or "none", "seed": seed})
     result, line = _compressed(result, workloads, spec, compress, fmaps_on_chip)
@@ -476,6 +617,7 @@ def compare_cmd(
              "(default out/compare-MODEL)")] = None,
     mode: ModeOpt = "actual", weights: WeightsOpt = None, input_shape: ShapeOpt = None,
     seed: SeedOpt = 0, compress: CompressOpt = None, fmaps_on_chip: FmapsOpt = False,
+    strategy: StrategyOpt = None, host: HostOpt = "cpu", fuse_chain: FuseChainOpt = True,
 ) -> None:
     """Evaluate a network on several architectures and print the totals side by side."""
     from accelscope.arch import load_arch
@@ -494,6 +636,7 @@ def compare_cmd(
             raise InputFileError(f"--baseline {baseline!r} is not one of --arch "
                                  f"({', '.join(names)})")
         base_i = names.index(baseline) if baseline in names else refs.index(baseline)
+    strategies = _strategy_guard(strategy, compress, fmaps_on_chip)
     if compress is not None:
         from accelscope.compress.inloop import parse_compress, parse_hardware
 
@@ -502,6 +645,10 @@ def compare_cmd(
     chain, workloads, pruned = _prepare(model, input_shape, batch, weights, seed, input,
                                         prune, mode)
     details = {"mode": mode, "input": input, "prune": pruned or "none", "seed": seed}
+    if strategies is not None:
+        _compare_strategies(chain, workloads, specs, strategies, host, fuse_chain,
+                            names[base_i] if baseline is not None else None, out, details)
+        return
     if compress is not None:
         details["compress"] = compress
     results, lines = [], []
