@@ -426,24 +426,31 @@ def _compare_strategies(chain, workloads, specs, strategies, host, fuse, baselin
         for r in _strategy_results(workloads, sp, chain, strategies, host, fuse, details,
                                    cache):
             results[(sp.name, r.details["strategy"])] = r
-    cols = ["arch", "strategy", "latency ms", "energy mJ", "DRAM MB", "non-conv time",
-            "fusion saved MB", "speed-up", "energy eff."]
+    cols = ["arch", "strategy", "ms", "mJ", "DRAM MB", "non-conv", "speed-up", "energy"]
     trows = []
     for (arch, s), r in results.items():
         base = results[(baseline or arch, ref)]
-        f = r.details.get("fusion")
         trows.append([arch, s, f"{r.seconds * 1e3:.4g}", f"{r.total_energy_pj * 1e-9:.4g}",
                       f"{r.level_bits('dram') / 8e6:.4g}",
                       f"{r.details['nonconv_time_share']:.1%}",
-                      f"{f['dram_bits_saved'] / 8e6:.4g}" if f else "-",
                       f"{base.seconds / r.seconds:.3g}x",
                       f"{base.total_energy_pj / r.total_energy_pj:.3g}x"
                       if r.total_energy_pj else "-"])
     vs = f"{baseline} {ref}" if baseline else f"{ref} of the same arch"
     title = (f"{chain.name}: {len(chain.gconvs)} GConvs, {chain.total_macs / 1e9:.3f} G ops, "
-             f"batch {chain.gconvs[0].N} (ratios vs {vs})")
-    console.print(_fitted_table(title, cols, trows, flex="arch",
-                                right=set(cols) - {"arch", "strategy"}))
+             f"batch {chain.gconvs[0].N}: latency, energy, DRAM traffic, share of the time "
+             "in non-conv layers, transfers and im2col, speed-up and energy efficiency vs "
+             f"{vs}")
+    right = set(cols) - {"arch", "strategy"}
+    widths = [max(len(c), *(len(r[i]) for r in trows)) for i, c in enumerate(cols)]
+    if sum(widths) + 2 * len(cols) <= console.width:
+        console.print(_fitted_table(title, cols, trows, flex="strategy", right=right))
+    else:  # a narrow terminal: one table per arch
+        console.print(title, highlight=False)
+        for sp in specs:
+            console.print(_fitted_table(sp.name, cols[1:],
+                                        [r[1:] for r in trows if r[0] == sp.name],
+                                        flex="strategy", right=right))
     for r in results.values():
         console.print(_strategy_line(r), highlight=False)
     for r in results.values():
