@@ -7,8 +7,11 @@ network finishes, so a long run keeps what it has), ``OUT/gconv_chain.md`` (the 
 for docs/gconv.md) and ``OUT/gconv_chain.png`` (speed-up and energy efficiency against
 host-fallback). Prints numbers; asserts nothing.
 
+The host of host-fallback is the cpu preset measured with one PyTorch thread by default
+(``--host-threads``): see ``host_spec``.
+
 Usage: python bench/gconv_chain.py [--networks a,b] [--archs spots,eyeriss,scnn]
-       [--size 224] [--out docs/gconv] [--no-fuse] [--from-csv]
+       [--size 224] [--out docs/gconv] [--no-fuse] [--host-threads 1] [--from-csv]
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ STRATEGIES = ("gconv", "host-fallback", "matrix")
 FIELDS = ("network", "size", "arch", "strategy", "seconds", "energy_pj", "dram_bits",
           "macs", "nonconv_time_share", "host_seconds", "transfer_seconds", "transfers",
           "transfer_bits", "im2col_layers", "fused", "fusion_dram_bits_saved",
-          "fusion_capacity_bytes", "gconvs", "eval_s")
+          "fusion_capacity_bytes", "gconvs", "eval_s", "host_threads", "load_avg")
 PUBLISHED = {"speedup": 3.4, "energy": 3.2}
 
 
@@ -36,11 +39,28 @@ def _size_for(net: str, size: int) -> int:
     return 224 if net in ("alexnet", "vgg16") else size
 
 
-def run(networks, archs, size: int, fuse: bool, out: Path) -> list[dict]:
+def host_spec(threads: int | None):
+    """The cpu preset, with PyTorch pinned to ``threads`` threads when given: on a shared
+    machine a multi-threaded PyTorch stalls when another process holds a core (a 3x3 max pool
+    took 12-32 ms with 2 threads against 0.2-1 ms with one, measured here under load)."""
+    from accelscope.arch import load_arch
+
+    cpu = load_arch("cpu")
+    if threads is None:
+        return cpu
+    return cpu.model_copy(update={"host": cpu.host.model_copy(update={"threads": threads})})
+
+
+def run(networks, archs, size: int, fuse: bool, out: Path, threads: int | None = 1
+        ) -> list[dict]:
+    import os
+
     from accelscope import lower, zoo
     from accelscope.arch import load_arch
     from accelscope.evaluate import build_workloads
     from accelscope.strategy import evaluate_strategies
+
+    host = host_spec(threads)
 
     out.mkdir(parents=True, exist_ok=True)
     path = out / "gconv_chain.csv"
@@ -59,7 +79,8 @@ def run(networks, archs, size: int, fuse: bool, out: Path) -> list[dict]:
             for arch in archs:
                 t0 = time.perf_counter()
                 res = evaluate_strategies(workloads, load_arch(arch), STRATEGIES,
-                                          chain=chain, fuse=fuse, cache=cache)
+                                          chain=chain, fuse=fuse, cache=cache,
+                                          host_spec=host)
                 dt = time.perf_counter() - t0
                 for strat, r in res.items():
                     d = r.details
@@ -76,7 +97,8 @@ def run(networks, archs, size: int, fuse: bool, out: Path) -> list[dict]:
                            "fused": f.get("fused", 0),
                            "fusion_dram_bits_saved": f.get("dram_bits_saved", 0),
                            "fusion_capacity_bytes": f.get("capacity_bytes", 0),
-                           "gconvs": len(chain.gconvs), "eval_s": dt}
+                           "gconvs": len(chain.gconvs), "eval_s": dt,
+                           "host_threads": threads or 0, "load_avg": os.getloadavg()[0]}
                     w.writerow(row)
                     rows.append(row)
                 fh.flush()
@@ -192,12 +214,14 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=224, help="input size (AlexNet, VGG: 224)")
     ap.add_argument("--out", type=Path, default=Path("out/gconv-chain"))
     ap.add_argument("--no-fuse", action="store_true", help="no chain fusion")
+    ap.add_argument("--host-threads", type=int, default=1,
+                    help="PyTorch threads of the measured host (0 = the cpu preset's default)")
     ap.add_argument("--from-csv", action="store_true",
                     help="only re-render the table and plot from OUT/gconv_chain.csv")
     a = ap.parse_args()
     if not a.from_csv:
         run([n for n in a.networks.split(",") if n], [x for x in a.archs.split(",") if x],
-            a.size, not a.no_fuse, a.out)
+            a.size, not a.no_fuse, a.out, a.host_threads or None)
     rows = load(a.out / "gconv_chain.csv")
     md = markdown(rows)
     (a.out / "gconv_chain.md").write_text(md)

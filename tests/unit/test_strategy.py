@@ -41,6 +41,14 @@ KNOWN_REFUSALS = {("scnn", "dw"): "reflect padding"}
 
 
 @functools.cache
+def _host():
+    """The cpu preset on one PyTorch thread: a multi-threaded PyTorch stalls when the test
+    machine's other cores are busy (bench/gconv_chain.py, host_spec)."""
+    cpu = load_arch("cpu")
+    return cpu.model_copy(update={"host": cpu.host.model_copy(update={"threads": 1})})
+
+
+@functools.cache
 def _net(name: str, size: int | None = None):
     zm = zoo.get(name, input_shape=None if size is None else (1, 3, size, size))
     chain = lower(zm)
@@ -59,7 +67,7 @@ def test_parse_strategies():
 
 def test_conv_fc_rule_matches_the_models_array_routing():
     chain, _ = _net("tiny-allops")
-    gconvs = list(chain.gconvs) + list(_net("densenet121", 32)[0].gconvs)
+    gconvs = list(chain.gconvs) + list(_net("squeezenet1_0", 32)[0].gconvs)
     kinds = {}
     for g in gconvs:
         assert is_conv_fc(g) == (gemm_of(g) is not None) == spots_is_gemm(g) \
@@ -79,7 +87,8 @@ def _check_runs(name: str, size: int | None, archs) -> None:
     for arch in archs:
         spec = load_arch(arch)
         try:
-            res = evaluate_strategies(ws, spec, STRATEGIES, chain=chain, fuse=True)
+            res = evaluate_strategies(ws, spec, STRATEGIES, chain=chain, fuse=True,
+                                      host_spec=_host(), cache={})
         except UnsupportedLayerError as exc:
             known = KNOWN_REFUSALS.get((spec.model, exc.gconv.name))
             assert known is not None and known in exc.reason, f"{arch}: {exc}"
@@ -105,9 +114,9 @@ def test_scnn_refusal_is_the_documented_one():
         evaluate_strategy(ws, "scnn", "gconv", chain=chain)
 
 
-@pytest.mark.parametrize("name", ["squeezenet1_0", "mobilenet_v2"])
-def test_small_zoo_networks_under_every_strategy(name):
-    _check_runs(name, 32, ("spots", "eyeriss", "scnn"))
+@pytest.mark.slow
+def test_a_small_zoo_network_under_every_strategy():
+    _check_runs("squeezenet1_0", 32, ("spots", "eyeriss", "scnn"))
 
 
 @pytest.mark.slow
@@ -163,7 +172,7 @@ def test_host_fallback_transfers_are_the_boundary_tensors():
     assert got == want
     assert add.output not in {t for t, _, _ in got}
     spec = load_arch("spots")
-    r = evaluate_strategy(ws, spec, "host-fallback", chain=chain)
+    r = evaluate_strategy(ws, spec, "host-fallback", chain=chain, host_spec=_host())
     rows = [x for x in r.layers if x.model == "transfer"]
     bits = spec.compute.operand_bits
     assert sorted(x.details["bits"] for x in rows) == sorted(e * bits for _, _, e in want)
@@ -180,7 +189,7 @@ def test_host_fallback_transfers_are_the_boundary_tensors():
 
 def test_host_fallback_time_share_counts_host_and_transfers():
     chain, ws = _net("squeezenet1_0", 32)
-    r = evaluate_strategy(ws, "ideal", "host-fallback", chain=chain)
+    r = evaluate_strategy(ws, "ideal", "host-fallback", chain=chain, host_spec=_host())
     other = sum(x.seconds for x in r.layers if x.model in ("host", "transfer"))
     assert r.details["nonconv_time_share"] == pytest.approx(other / r.seconds)
 
@@ -216,7 +225,11 @@ def test_matrix_form_reduces_the_im2col_tensor_to_the_same_output(g):
 
 
 def test_matrix_strategy_pays_the_lost_window_reuse():
-    chain, ws = _net("resnet50", 32)  # the stem max pool: 3x3 windows, stride 2
+    torch.manual_seed(0)
+    stem = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(),
+                         nn.MaxPool2d(3, 2, 1), nn.Conv2d(8, 8, 1))  # ResNet's stem pool
+    chain = lower(stem.eval(), torch.randn(1, 3, 32, 32))
+    ws = build_workloads(chain)
     spec = load_arch("spots")
     gc = evaluate_strategy(ws, spec, "gconv", chain=chain)
     mx = evaluate_strategy(ws, spec, "matrix", chain=chain)
@@ -259,12 +272,13 @@ def _live_bytes(res, ws, spec) -> list[int]:
 
 @pytest.mark.parametrize("arch", ["spots", "eyeriss", "scnn", "gemmini"])
 def test_fused_chains_never_exceed_the_fusion_buffer(arch):
-    chain, ws = _net("squeezenet1_0", 64)
+    chain, ws = _net("tiny")
     spec = load_arch(arch)
     cap, _ = fusion_capacity(spec)
+    cache: dict = {}
     for strategy in STRATEGIES[::2]:  # gconv, matrix (no host measurement needed)
-        plain = evaluate_strategy(ws, spec, strategy, chain=chain)
-        fused = evaluate_strategy(ws, spec, strategy, chain=chain, fuse=True)
+        plain = evaluate_strategy(ws, spec, strategy, chain=chain, cache=cache)
+        fused = evaluate_strategy(ws, spec, strategy, chain=chain, fuse=True, cache=cache)
         f = fused.details["fusion"]
         assert f["capacity_bytes"] == cap and f["fused"] > 0
         assert max(_live_bytes(fused, ws, spec)) <= cap
@@ -276,7 +290,7 @@ def test_fused_chains_never_exceed_the_fusion_buffer(arch):
 
 
 def test_fusion_respects_a_small_buffer():
-    chain, ws = _net("squeezenet1_0", 64)
+    chain, ws = _net("squeezenet1_0", 32)
     spec = load_arch("spots")
     bits = spec.compute.operand_bits
     sizes = sorted({math.ceil(w.gconv.output_elems * bits / 8) for w in ws})
