@@ -8,7 +8,7 @@ for docs/gconv.md) and ``OUT/gconv_chain.png`` (speed-up and energy efficiency a
 host-fallback). Prints numbers; asserts nothing.
 
 The host of host-fallback is the cpu preset measured with one PyTorch thread by default
-(``--host-threads``): see ``host_spec``.
+(``--host-threads``; ``accelscope.strategy.DEFAULT_HOST_THREADS`` says why).
 
 Usage: python bench/gconv_chain.py [--networks a,b] [--archs spots,eyeriss,scnn]
        [--size 224] [--out docs/gconv] [--no-fuse] [--host-threads 1] [--from-csv]
@@ -39,18 +39,6 @@ def _size_for(net: str, size: int) -> int:
     return 224 if net in ("alexnet", "vgg16") else size
 
 
-def host_spec(threads: int | None):
-    """The cpu preset, with PyTorch pinned to ``threads`` threads when given: on a shared
-    machine a multi-threaded PyTorch stalls when another process holds a core (a 3x3 max pool
-    took 12-32 ms with 2 threads against 0.2-1 ms with one, measured here under load)."""
-    from accelscope.arch import load_arch
-
-    cpu = load_arch("cpu")
-    if threads is None:
-        return cpu
-    return cpu.model_copy(update={"host": cpu.host.model_copy(update={"threads": threads})})
-
-
 def run(networks, archs, size: int, fuse: bool, out: Path, threads: int | None = 1
         ) -> list[dict]:
     import os
@@ -60,7 +48,6 @@ def run(networks, archs, size: int, fuse: bool, out: Path, threads: int | None =
     from accelscope.evaluate import build_workloads
     from accelscope.strategy import evaluate_strategies
 
-    host = host_spec(threads)
 
     out.mkdir(parents=True, exist_ok=True)
     path = out / "gconv_chain.csv"
@@ -80,7 +67,7 @@ def run(networks, archs, size: int, fuse: bool, out: Path, threads: int | None =
                 t0 = time.perf_counter()
                 res = evaluate_strategies(workloads, load_arch(arch), STRATEGIES,
                                           chain=chain, fuse=fuse, cache=cache,
-                                          host_spec=host)
+                                          host_threads=threads)
                 dt = time.perf_counter() - t0
                 for strat, r in res.items():
                     d = r.details

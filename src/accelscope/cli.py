@@ -361,6 +361,10 @@ StrategyOpt = Annotated[str | None, typer.Option(
          "through DRAM), matrix (non-conv layers as im2col + vector ops); docs/gconv.md")]
 HostOpt = Annotated[str, typer.Option(
     "--host", help="with --strategy host-fallback: the measured host preset (cpu or gpu)")]
+HostThreadsOpt = Annotated[int, typer.Option(
+    "--host-threads", help="with --strategy host-fallback: PyTorch threads of a CPU host "
+                           "(0 = the preset's setting; default 1: repeatable on a loaded "
+                           "machine, docs/gconv.md)")]
 FuseChainOpt = Annotated[bool, typer.Option(
     "--fuse-chain/--no-fuse-chain",
     help="with --strategy: keep intermediates between consecutive accelerator GConvs on chip "
@@ -381,7 +385,8 @@ def _strategy_guard(strategy, compress, fmaps_on_chip):
     return strategies
 
 
-def _strategy_results(workloads, spec, chain, strategies, host, fuse, details, cache=None):
+def _strategy_results(workloads, spec, chain, strategies, host, fuse, details, cache=None,
+                      host_threads=1):
     from accelscope.strategy import evaluate_strategy
 
     out = []
@@ -389,7 +394,8 @@ def _strategy_results(workloads, spec, chain, strategies, host, fuse, details, c
     for s in strategies:
         with console.status(f"{spec.name}: strategy {s} ..."):
             out.append(evaluate_strategy(workloads, spec, s, chain=chain, host_spec=host,
-                                         fuse=fuse, details=details, cache=cache))
+                                         fuse=fuse, details=details, cache=cache,
+                                         host_threads=host_threads or None))
     return out
 
 
@@ -415,7 +421,7 @@ def _strategy_line(r) -> str:
 
 
 def _compare_strategies(chain, workloads, specs, strategies, host, fuse, baseline, out,
-                        details) -> None:
+                        details, host_threads=1) -> None:
     """compare --strategy: every arch under every strategy, ratios against the reference
     strategy (host-fallback when chosen, else the first) of the same arch, or of --baseline."""
     from accelscope.report import plot_compare
@@ -424,7 +430,7 @@ def _compare_strategies(chain, workloads, specs, strategies, host, fuse, baselin
     results, cache = {}, {}  # one host measurement per layer, shared by every arch
     for sp in specs:
         for r in _strategy_results(workloads, sp, chain, strategies, host, fuse, details,
-                                   cache):
+                                   cache, host_threads):
             results[(sp.name, r.details["strategy"])] = r
     cols = ["arch", "strategy", "ms", "mJ", "DRAM MB", "non-conv", "speed-up", "energy"]
     trows = []
@@ -568,6 +574,7 @@ def run_cmd(
     rows: Annotated[int | None, typer.Option(help="show at most this many layers")] = None,
     compress: CompressOpt = None, fmaps_on_chip: FmapsOpt = False,
     strategy: StrategyOpt = None, host: HostOpt = "cpu", fuse_chain: FuseChainOpt = True,
+    host_threads: HostThreadsOpt = 1,
 ) -> None:
     """Evaluate every GConv of a network on one architecture; print and save the results."""
     from accelscope.arch import load_arch
@@ -584,7 +591,7 @@ def run_cmd(
     if strategies is not None:
         results = _strategy_results(workloads, spec, chain, strategies, host, fuse_chain,
                                     {"mode": mode, "input": input, "prune": pruned or "none",
-                                     "seed": seed})
+                                     "seed": seed}, host_threads=host_threads)
         files = []
         for r in results:
             console.print(_layer_table(r, rows))
@@ -625,6 +632,7 @@ def compare_cmd(
     mode: ModeOpt = "actual", weights: WeightsOpt = None, input_shape: ShapeOpt = None,
     seed: SeedOpt = 0, compress: CompressOpt = None, fmaps_on_chip: FmapsOpt = False,
     strategy: StrategyOpt = None, host: HostOpt = "cpu", fuse_chain: FuseChainOpt = True,
+    host_threads: HostThreadsOpt = 1,
 ) -> None:
     """Evaluate a network on several architectures and print the totals side by side."""
     from accelscope.arch import load_arch
@@ -654,7 +662,8 @@ def compare_cmd(
     details = {"mode": mode, "input": input, "prune": pruned or "none", "seed": seed}
     if strategies is not None:
         _compare_strategies(chain, workloads, specs, strategies, host, fuse_chain,
-                            names[base_i] if baseline is not None else None, out, details)
+                            names[base_i] if baseline is not None else None, out, details,
+                            host_threads)
         return
     if compress is not None:
         details["compress"] = compress

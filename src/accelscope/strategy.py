@@ -44,6 +44,11 @@ from accelscope.workload.gconv import Chain, GConv, PostOp, View
 
 STRATEGIES = ("gconv", "host-fallback", "matrix")
 DEFAULT_HOST = "cpu"  #: host preset of host-fallback (the measured CPU baseline)
+#: PyTorch threads of the measured host unless the caller says otherwise: on a shared machine
+#: a multi-threaded PyTorch stalls whenever another process holds a core (a 3x3 max pool took
+#: 12-32 ms with 2 threads against 0.2-1 ms with one, measured on the 2-core CI machine under
+#: load), so one thread gives the repeatable figure; None keeps the preset's setting.
+DEFAULT_HOST_THREADS = 1
 
 ON_ACCEL, ON_HOST = "accelerator", "host"
 
@@ -129,6 +134,16 @@ def _elems(chain: Chain | None, workloads: Sequence[LayerWorkload], tensor: str)
 
 def _reads(g: GConv) -> tuple[str, ...]:
     return (g.input, g.operand) if g.operand_kind == "tensor" and g.operand else (g.input,)
+
+
+def host_with_threads(host: Any, threads: int | None) -> Any:
+    """The host spec with PyTorch pinned to ``threads`` threads (``None``: unchanged)."""
+    if threads is None or host.host.device != "cpu" or host.host.threads == threads:
+        return host
+    if threads < 1:
+        raise StrategyError(f"--host-threads must be at least 1 (or 0 for the preset's "
+                            f"setting), got {threads}")
+    return host.model_copy(update={"host": host.host.model_copy(update={"threads": threads})})
 
 
 # -- host-fallback transfers --------------------------------------------------------------------
@@ -428,7 +443,8 @@ def _load_spec(spec: Any) -> Any:
 
 
 def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: str, *,
-                      chain: Chain | None = None, host_spec: Any = None, fuse: bool = False,
+                      chain: Chain | None = None, host_spec: Any = None,
+                      host_threads: int | None = DEFAULT_HOST_THREADS, fuse: bool = False,
                       network: str | None = None, details: Mapping[str, Any] | None = None,
                       progress: Callable[[int, int], None] | None = None,
                       cache: dict | None = None) -> NetworkResult:
@@ -437,11 +453,12 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
     ``chain`` (the chain the workloads were built from) resolves tensors read through layout
     views (concat, flatten) for host transfers and fusion; without it only direct GConv-to-GConv
     tensors are seen. ``host_spec`` (default the ``cpu`` preset) measures host-fallback's host
-    layers. ``fuse`` applies ``fuse_chain`` afterwards. ``cache`` (a dict the caller keeps
-    for one list of workloads) reuses the accelerator results of GConvs that run unchanged
-    under several strategies (models are pure: the answer is the same) and the host
-    measurements across strategies and archs (one measurement per host layer, so every arch's
-    host-fallback sees the same host times).
+    layers, on ``host_threads`` PyTorch threads (``DEFAULT_HOST_THREADS``; ``None`` keeps the
+    preset's setting). ``fuse`` applies ``fuse_chain`` afterwards. ``cache`` (a dict the
+    caller keeps for one list of workloads) reuses the accelerator results of GConvs that run
+    unchanged under several strategies (models are pure: the answer is the same) and the host
+    measurements across strategies and archs (one measurement per host layer, so every
+    arch's host-fallback sees the same host times).
     """
     if strategy not in STRATEGIES:
         parse_strategies(str(strategy))  # raises, naming the strategies
@@ -470,7 +487,10 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
         if get_model(host.model).name != "host":
             raise StrategyError(f"--host {host.name!r} is not a measured host preset (model "
                                 f"{host.model!r}); give cpu or gpu")
+        host = host_with_threads(host, host_threads)
         prov["host"] = f"{host.name}: {host.source}"
+        prov["host.threads"] = (f"{host.host.threads} (host_threads={host_threads}; "
+                                f"constant DEFAULT_HOST_THREADS = {DEFAULT_HOST_THREADS})")
         prov["host.constant.DEFAULT_HOST"] = DEFAULT_HOST
     transfers = host_transfers(workloads, where, chain) if host is not None else []
     after: dict[int, list[Transfer]] = {}
@@ -487,7 +507,7 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
     for i, w in enumerate(workloads):
         conv = is_conv_fc(w.gconv)
         if where[i] == ON_HOST:
-            key = ("host", host.name, i)
+            key = ("host", host.name, host.host.threads, i)
             if cache is None or key not in cache:
                 measured = host_eval(w, host)
                 if cache is not None:
@@ -527,6 +547,7 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
                                          ON_HOST: where.count(ON_HOST)}}
     if host is not None:
         det["host_arch"] = host.name
+        det["host_threads"] = host.host.threads
         det["transfers"] = len(transfers)
         det["transfer_bits"] = sum(t.elems for t in transfers) * int(spec.compute.operand_bits)
     if strategy == "matrix":
@@ -636,8 +657,9 @@ def evaluate_strategies(workloads: Sequence[LayerWorkload], spec: Any,
             for s in parse_strategies(strategies)}
 
 
-__all__ = ["DEFAULT_HOST", "STRATEGIES", "FusedTensor", "MatrixForm", "StrategyError",
-           "Transfer", "base_tensors", "evaluate_strategies", "evaluate_strategy",
-           "expansion_result", "fuse_chain", "fusion_capacity", "fusion_plan",
-           "host_transfers", "im2col_tensor", "is_conv_fc", "matrix_form", "matrix_gconv",
-           "needs_im2col", "parse_strategies", "placement", "transfer_result"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_HOST_THREADS", "STRATEGIES", "FusedTensor", "MatrixForm",
+           "StrategyError", "Transfer", "base_tensors", "evaluate_strategies",
+           "evaluate_strategy", "expansion_result", "fuse_chain", "fusion_capacity",
+           "fusion_plan", "host_transfers", "host_with_threads", "im2col_tensor", "is_conv_fc",
+           "matrix_form", "matrix_gconv", "needs_im2col", "parse_strategies", "placement",
+           "transfer_result"]

@@ -41,14 +41,6 @@ KNOWN_REFUSALS = {("scnn", "dw"): "reflect padding"}
 
 
 @functools.cache
-def _host():
-    """The cpu preset on one PyTorch thread: a multi-threaded PyTorch stalls when the test
-    machine's other cores are busy (bench/gconv_chain.py, host_spec)."""
-    cpu = load_arch("cpu")
-    return cpu.model_copy(update={"host": cpu.host.model_copy(update={"threads": 1})})
-
-
-@functools.cache
 def _net(name: str, size: int | None = None):
     zm = zoo.get(name, input_shape=None if size is None else (1, 3, size, size))
     chain = lower(zm)
@@ -87,8 +79,7 @@ def _check_runs(name: str, size: int | None, archs) -> None:
     for arch in archs:
         spec = load_arch(arch)
         try:
-            res = evaluate_strategies(ws, spec, STRATEGIES, chain=chain, fuse=True,
-                                      host_spec=_host(), cache={})
+            res = evaluate_strategies(ws, spec, STRATEGIES, chain=chain, fuse=True, cache={})
         except UnsupportedLayerError as exc:
             known = KNOWN_REFUSALS.get((spec.model, exc.gconv.name))
             assert known is not None and known in exc.reason, f"{arch}: {exc}"
@@ -172,7 +163,7 @@ def test_host_fallback_transfers_are_the_boundary_tensors():
     assert got == want
     assert add.output not in {t for t, _, _ in got}
     spec = load_arch("spots")
-    r = evaluate_strategy(ws, spec, "host-fallback", chain=chain, host_spec=_host())
+    r = evaluate_strategy(ws, spec, "host-fallback", chain=chain)
     rows = [x for x in r.layers if x.model == "transfer"]
     bits = spec.compute.operand_bits
     assert sorted(x.details["bits"] for x in rows) == sorted(e * bits for _, _, e in want)
@@ -189,7 +180,7 @@ def test_host_fallback_transfers_are_the_boundary_tensors():
 
 def test_host_fallback_time_share_counts_host_and_transfers():
     chain, ws = _net("squeezenet1_0", 32)
-    r = evaluate_strategy(ws, "ideal", "host-fallback", chain=chain, host_spec=_host())
+    r = evaluate_strategy(ws, "ideal", "host-fallback", chain=chain)
     other = sum(x.seconds for x in r.layers if x.model in ("host", "transfer"))
     assert r.details["nonconv_time_share"] == pytest.approx(other / r.seconds)
 
@@ -198,6 +189,8 @@ def test_bad_specs_are_named():
     chain, ws = _net("tiny")
     with pytest.raises(StrategyError, match="measured baseline"):
         evaluate_strategy(ws, "cpu", "gconv", chain=chain)
+    with pytest.raises(StrategyError, match="--host-threads must be at least 1"):
+        evaluate_strategy(ws, "spots", "host-fallback", chain=chain, host_threads=-1)
     with pytest.raises(StrategyError, match="not a measured host preset"):
         evaluate_strategy(ws, "spots", "host-fallback", chain=chain, host_spec="ideal")
     with pytest.raises(StrategyError, match="not a strategy"):

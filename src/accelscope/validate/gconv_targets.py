@@ -7,9 +7,9 @@ SqueezeNet 1.0 at a reduced 32x32 input (three of the seven networks: AlexNet an
 SCNN models), batch 1, seeded random weights and input, on the spots, eyeriss and scnn
 presets; ``gconv`` (whole chain on the accelerator) against ``host-fallback`` (conv/FC on the
 accelerator, the rest measured on this machine's CPU with the cpu preset on one PyTorch
-thread, boundary tensors through DRAM), chain fusion on in both. The average is the
-arithmetic mean of the nine per-(network, arch) ratios. The full-size seven-network numbers
-are in docs/gconv.md (bench/gconv_chain.py).
+thread (``strategy.DEFAULT_HOST_THREADS``), boundary tensors through DRAM), chain fusion on
+in both. The average is the arithmetic mean of the nine per-(network, arch) ratios. The
+full-size seven-network numbers are in docs/gconv.md (bench/gconv_chain.py).
 """
 
 from __future__ import annotations
@@ -27,15 +27,6 @@ GCONV = ("Zhang, Chen, Ray, 'GCONV Chain: Optimizing the Whole-life Cost in End-
          "3.2x energy efficiency on average over seven CNNs")
 
 
-def _host():
-    """The cpu preset with PyTorch on one thread: a multi-threaded PyTorch stalls whenever
-    another process holds a core of this shared machine (bench/gconv_chain.py, host_spec)."""
-    from accelscope.arch import load_arch
-
-    cpu = load_arch("cpu")
-    return cpu.model_copy(update={"host": cpu.host.model_copy(update={"threads": 1})})
-
-
 @functools.cache
 def _ratios() -> tuple[tuple[float, float], ...]:
     from accelscope import lower, zoo
@@ -51,8 +42,7 @@ def _ratios() -> tuple[tuple[float, float], ...]:
         cache: dict = {}  # one host measurement per layer for every arch
         for arch in ARCHS:
             res = evaluate_strategies(ws, load_arch(arch), ("gconv", "host-fallback"),
-                                      chain=chain, fuse=True, cache=cache,
-                                      host_spec=_host())
+                                      chain=chain, fuse=True, cache=cache)
             g, h = res["gconv"], res["host-fallback"]
             out.append((h.seconds / g.seconds, h.total_energy_pj / g.total_energy_pj))
     return tuple(out)
