@@ -361,7 +361,8 @@ def test_level_lookup():
 # -- every field documents its unit ---------------------------------------------------------------
 UNITS = {"bits", "bytes", "bits/cycle", "cycles", "Hz", "nm", "pJ/bit", "W", "MACs/cycle",
          "MACs/cycle/PE", "PEs per dimension", "count", "PEs", "ops/cycle", "elements",
-         "elements/cycle", "filters", "words", "words/cycle"}
+         "elements/cycle", "filters", "words", "words/cycle", "instructions", "pJ", "pJ/cycle",
+         "s"}
 MARKERS = {"unitless", "name", "text", "choice", "flag", "section"}
 
 

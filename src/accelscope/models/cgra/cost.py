@@ -103,7 +103,7 @@ def cell_energy_pj(kernel: Kernel, stats: RunStats, spec: CgraSpec) -> dict[str,
             oc = op.opcode
             cls = _CLASS.get(oc, oc)
             if oc in ("NOP", "EXIT"):
-                out["cells.idle"] = out.get("cells.idle", 0.0) + p["NOP"] * T * cyc
+                out["cells.idle"] = out.get("cells.idle", 0.0) + p.NOP * T * cyc
                 out["cells.clock"] = out.get("cells.clock", 0.0) + e.clock_idle_w * T * cyc
                 continue
             if op.is_mem:
@@ -111,9 +111,9 @@ def cell_energy_pj(kernel: Kernel, stats: RunStats, spec: CgraSpec) -> dict[str,
             else:
                 own = a.smul_cycles if oc == "SMUL" else a.alu_cycles
                 active = own * n
-                out["cells.idle"] = out.get("cells.idle", 0.0) + p["NOP"] * T * (cyc - active)
+                out["cells.idle"] = out.get("cells.idle", 0.0) + p.NOP * T * (cyc - active)
             key = f"cells.{cls.lower()}"
-            out[key] = out.get(key, 0.0) + p[cls] * T * active
+            out[key] = out.get(key, 0.0) + getattr(p, cls) * T * active
             out["cells.clock"] = out.get("cells.clock", 0.0) + e.clock_active_w * T * cyc
     return out
 

@@ -9,9 +9,6 @@ from pydantic import Field, model_validator
 from accelscope.arch.spec import ArchSpec, _Spec, register_spec
 from accelscope.models.cgra.sim import CgraTiming
 
-OP_POWER_KEYS = ("NOP", "SADD", "SSUB", "SMUL", "SHIFT_LOGIC", "LWD", "LWI", "SWD", "SWI",
-                 "BRANCH")
-
 
 class CgraArrayParams(_Spec):
     """The reconfigurable-cell array and its memory bus."""
@@ -81,34 +78,37 @@ class CgraHostParams(_Spec):
                           "wait for interrupt) [pJ/cycle]")
 
 
+class CgraOpPower(_Spec):
+    """Average power of one cell executing each operation class (ESL-CGRA characterisation)."""
+
+    NOP: float = Field(ge=0, description="An idle cell (NOP, EXIT, the idle part of a longer "
+                                         "instruction) [W]")
+    SADD: float = Field(ge=0, description="Power of a cell executing SADD [W]")
+    SSUB: float = Field(ge=0, description="Power of a cell executing SSUB [W]")
+    SMUL: float = Field(ge=0, description="Power of a cell executing SMUL [W]")
+    SHIFT_LOGIC: float = Field(ge=0, description="Power of a cell executing SLL, SRL, SRA, "
+                                                  "LAND, LOR or LXOR [W]")
+    LWD: float = Field(ge=0, description="Power of a cell executing LWD [W]")
+    LWI: float = Field(ge=0, description="Power of a cell executing LWI [W]")
+    SWD: float = Field(ge=0, description="Power of a cell executing SWD [W]")
+    SWI: float = Field(ge=0, description="Power of a cell executing SWI [W]")
+    BRANCH: float = Field(ge=0, description="Power of a cell executing BEQ, BNE, BLT, BGE "
+                                             "or JUMP [W]")
+
+
 class CgraEnergyParams(_Spec):
     """Per-cell power by operation (ESL-CGRA-simulator characterisation) and the SRAM."""
 
     characterisation_clock_s: float = Field(
         gt=0, description="Clock period at which the per-cell powers were characterised; "
                           "energy per cycle = power x this period [s]")
-    op_power_w: dict[str, float] = Field(
-        description="Average power of one cell executing each operation class: NOP, SADD, "
-                    "SSUB, SMUL, SHIFT_LOGIC, LWD, LWI, SWD, SWI, BRANCH [W]")
+    op_power_w: CgraOpPower = Field(description="Cell power per operation class [section]")
     clock_active_w: float = Field(ge=0, description="Clock-tree power of a busy cell [W]")
     clock_idle_w: float = Field(ge=0, description="Clock-tree power of an idle (NOP) cell "
                                                   "[W]")
     sram_pj_per_access: float | None = Field(
         description="Energy of one 32-bit access to a bank; null = the energy table's SRAM "
                     "model for one bank of bank_bytes [pJ]")
-
-    @model_validator(mode="after")
-    def _all_ops(self) -> CgraEnergyParams:
-        missing = [k for k in OP_POWER_KEYS if k not in self.op_power_w]
-        extra = [k for k in self.op_power_w if k not in OP_POWER_KEYS]
-        if missing or extra:
-            raise ValueError(f"op_power_w needs exactly the keys {', '.join(OP_POWER_KEYS)}"
-                             + (f"; missing {', '.join(missing)}" if missing else "")
-                             + (f"; unknown {', '.join(extra)}" if extra else ""))
-        bad = [k for k, v in self.op_power_w.items() if v < 0]
-        if bad:
-            raise ValueError(f"op_power_w: negative power for {', '.join(bad)}")
-        return self
 
 
 class CgraParams(_Spec):
