@@ -356,9 +356,11 @@ FmapsOpt = Annotated[bool, typer.Option(
                             "feature-map buffer and keep the maps that fit on chip "
                             "(coded sizes with --compress; docs/dct.md)")]
 StrategyOpt = Annotated[str | None, typer.Option(
-    help="execution strategies, comma-separated: gconv (whole chain on the accelerator), "
-         "host-fallback (only conv/FC on it, the rest measured on the host CPU, transfers "
-         "through DRAM), matrix (non-conv layers as im2col + vector ops); docs/gconv.md")]
+    help="execution strategies, comma-separated: gconv (whole chain on the accelerator; "
+         "systolic/SPOTS run non-conv layers on the array in GConv form), dedicated (non-conv "
+         "layers on the vector unit beside the array), host-fallback (only conv/FC on it, the "
+         "rest measured on the host CPU, transfers through DRAM), matrix (non-conv layers as "
+         "im2col + vector ops); docs/gconv.md")]
 HostOpt = Annotated[str, typer.Option(
     "--host", help="with --strategy host-fallback: the measured host preset (cpu or gpu)")]
 HostThreadsOpt = Annotated[int, typer.Option(

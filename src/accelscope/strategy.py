@@ -5,8 +5,13 @@ Acceleration" (IEEE TC 2021, arXiv 2104.05541) contrast three ways of running th
 convolution accelerator was not built for. Each is a function of the per-GConv workloads and
 an accelerator spec, built on the accelerator models' pure per-layer ``evaluate``:
 
-* ``gconv``: every GConv of the chain on the accelerator, as the model runs it (the plain
-  ``evaluate_workloads`` path).
+* ``gconv``: every GConv of the chain on the accelerator. A model with a switch between its
+  array and a dedicated unit for the non-conv GConvs (``nonconv_on`` of the systolic and
+  SPOTS specs, ``NONCONV_SECTIONS``) runs them on the array in their GConv form
+  (``nonconv_on: array``, ``models.systolic.array_form``); any other model as it runs them.
+* ``dedicated``: the same, with the non-conv GConvs on the dedicated unit beside the array
+  (``nonconv_on: vector``: the vector unit of the systolic and SPOTS specs); a model without
+  the switch runs as it does (its own placement, said in a warning).
 * ``host-fallback``: convolutions and FC layers (``is_conv_fc``) on the accelerator, every
   other GConv measured on the host CPU (the ``host`` model), and every tensor that crosses the
   accelerator/host boundary moved once per crossing through the shared DRAM (``Transfer``).
@@ -42,7 +47,11 @@ from accelscope.results import Access, LayerResult, NetworkResult
 from accelscope.workload.execute import _prepare_input
 from accelscope.workload.gconv import Chain, GConv, PostOp, View
 
-STRATEGIES = ("gconv", "host-fallback", "matrix")
+STRATEGIES = ("gconv", "host-fallback", "matrix", "dedicated")
+#: spec sections that carry ``nonconv_on`` (where non-conv GConvs run: vector | array)
+NONCONV_SECTIONS = ("systolic", "spots")
+#: nonconv_on that each strategy sets where a spec has the switch (others keep the preset's)
+NONCONV_ON = {"gconv": "array", "dedicated": "vector"}
 DEFAULT_HOST = "cpu"  #: host preset of host-fallback (the measured CPU baseline)
 #: PyTorch threads of the measured host unless the caller says otherwise: on a shared machine
 #: a multi-threaded PyTorch stalls whenever another process holds a core (a 3x3 max pool took
@@ -434,6 +443,29 @@ def _drop_dram(r: LayerResult, roles: Mapping[str, float]) -> tuple[LayerResult,
 
 
 # -- the strategies ----------------------------------------------------------------------------
+def nonconv_on(spec: Any) -> str | None:
+    """Where ``spec`` runs its non-conv GConvs (``vector`` or ``array``), or ``None`` when
+    its model has no such switch."""
+    for sec in NONCONV_SECTIONS:
+        params = getattr(spec, sec, None)
+        if params is not None and hasattr(params, "nonconv_on"):
+            return params.nonconv_on
+    return None
+
+
+def with_nonconv_on(spec: Any, where: str) -> Any:
+    """``spec`` with its non-conv GConvs on ``where`` (``vector`` | ``array``); unchanged
+    when its model has no switch."""
+    for sec in NONCONV_SECTIONS:
+        params = getattr(spec, sec, None)
+        if params is not None and hasattr(params, "nonconv_on"):
+            if params.nonconv_on == where:
+                return spec
+            return spec.model_copy(update={sec: params.model_copy(
+                update={"nonconv_on": where})})
+    return spec
+
+
 def _load_spec(spec: Any) -> Any:
     if isinstance(spec, str):
         from accelscope.arch import load_arch
@@ -464,6 +496,9 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
         parse_strategies(str(strategy))  # raises, naming the strategies
         raise StrategyError(f"give one strategy, not {strategy!r}")
     spec = _load_spec(spec)
+    preset_nonconv = nonconv_on(spec)
+    if strategy in NONCONV_ON:
+        spec = with_nonconv_on(spec, NONCONV_ON[strategy])
     info = get_model(spec.model)
     if info.measured:
         raise StrategyError(f"arch {spec.name!r} is a measured baseline (model "
@@ -477,6 +512,14 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
                             "strategy.classification": "conv/FC = multiply map, sum reduce, "
                             "static weights, K > 1 or C*R*S > 1 (strategy.is_conv_fc)"}
     warnings: list[str] = []
+    mode = nonconv_on(spec)
+    if mode is not None:
+        prov["strategy.nonconv_on"] = (f"{mode} (preset: {preset_nonconv}): non-conv GConvs "
+                                       + ("on the array in their GConv form" if mode == "array"
+                                          else "on the vector unit beside the array"))
+    elif strategy == "dedicated":
+        warnings.append(f"model {spec.model!r} has no dedicated-unit switch (nonconv_on): "
+                        "the dedicated strategy runs it as the model does")
     layers: list[LayerResult] = []
     kinds: list[str] = []  # per row: conv, nonconv, transfer, im2col
     row_of: list[int] = []  # workload index -> row of its GConv result
@@ -527,7 +570,7 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
                 "expanded_elems": form.expanded_elems, "taps": w.gconv.R * w.gconv.S,
                 "original_kind": w.gconv.kind}}, kind=w.gconv.kind)
         elif cache is not None:
-            key = (spec.name, i)
+            key = (spec.name, i) if conv else (spec.name, mode, i)
             if key not in cache:
                 cache[key] = info.evaluate(w, spec)
             r = cache[key]
@@ -567,7 +610,11 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
 
 
 _STRATEGY_TEXT = {
-    "gconv": "every GConv of the chain on the accelerator model, as the model runs it",
+    "gconv": "every GConv of the chain on the accelerator model; where the model has a "
+             "nonconv_on switch (systolic, SPOTS) the non-conv GConvs run on the array in "
+             "their GConv form (nonconv_on: array), otherwise as the model runs them",
+    "dedicated": "every GConv on the accelerator model, the non-conv GConvs on its dedicated "
+                 "unit beside the array where it has one (nonconv_on: vector)",
     "host-fallback": "conv/FC GConvs on the accelerator, every other GConv measured on the "
                      "host, tensors crossing the boundary moved once per crossing through "
                      "the shared DRAM",
@@ -657,9 +704,10 @@ def evaluate_strategies(workloads: Sequence[LayerWorkload], spec: Any,
             for s in parse_strategies(strategies)}
 
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_HOST_THREADS", "STRATEGIES", "FusedTensor", "MatrixForm",
+__all__ = ["DEFAULT_HOST", "DEFAULT_HOST_THREADS", "NONCONV_ON", "NONCONV_SECTIONS",
+           "STRATEGIES", "FusedTensor", "MatrixForm",
            "StrategyError", "Transfer", "base_tensors", "evaluate_strategies",
            "evaluate_strategy", "expansion_result", "fuse_chain", "fusion_capacity",
            "fusion_plan", "host_transfers", "host_with_threads", "im2col_tensor", "is_conv_fc",
-           "matrix_form", "matrix_gconv", "needs_im2col", "parse_strategies", "placement",
-           "transfer_result"]
+           "matrix_form", "matrix_gconv", "needs_im2col", "nonconv_on", "parse_strategies",
+           "placement", "transfer_result", "with_nonconv_on"]

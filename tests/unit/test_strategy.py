@@ -224,7 +224,7 @@ def test_matrix_strategy_pays_the_lost_window_reuse():
     chain = lower(stem.eval(), torch.randn(1, 3, 32, 32))
     ws = build_workloads(chain)
     spec = load_arch("spots")
-    gc = evaluate_strategy(ws, spec, "gconv", chain=chain)
+    gc = evaluate_strategy(ws, spec, "dedicated", chain=chain)  # the vector unit, as matrix
     mx = evaluate_strategy(ws, spec, "matrix", chain=chain)
     pool = next(w for w in ws if w.gconv.kind == "maxpool")
     form = matrix_form(pool)

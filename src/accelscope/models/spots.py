@@ -81,6 +81,12 @@ class SpotsParams(_Spec):
                           "[ops/cycle]")
     weight_value_bits: int = Field(ge=1, description="Bits of one stored weight value in "
                                                      "the sparse weight format [bits]")
+    nonconv_on: Literal["vector", "array"] = Field(
+        default="vector",
+        description="Where non-GEMM GConvs run: 'vector', the unit at vector_ops_per_cycle; "
+                    "'array', the IM2COL unit and systolic GEMM in their GConv form "
+                    "(models.systolic.array_form); default 'vector', reported by "
+                    "defaults_used() [choice]")
 
 
 @register_spec("spots")
@@ -385,10 +391,29 @@ def evaluate(layer: LayerWorkload, spec: SpotsSpec) -> LayerResult:
     if table.normalized:
         raise UnsupportedLayerError("spots", g, f"energy table {table.name!r} is normalized; "
                                     "SPOTS needs absolute pJ")
-    bits = int(c.operand_bits)
     prov = {**spec_provenance(spec), **energy_provenance(table)}
     if not is_gemm(g):
-        return _vector_layer(layer, spec, table, prov)
+        if p.nonconv_on == "vector":
+            return _vector_layer(layer, spec, table, prov)
+        from accelscope.models.systolic import array_form, as_original
+
+        form, how = array_form(layer)
+        run_spec = spec
+        if g.reduce_op == "max" and p.skip_zero_ifm_blocks:
+            # a zero may be the maximum of a window: an all-zero block cannot be dropped
+            run_spec = spec.model_copy(update={"spots": p.model_copy(
+                update={"skip_zero_ifm_blocks": False})})
+        r = _gemm_layer(form, run_spec, table, prov)
+        return as_original(r, layer, form, how, table, c)
+    return _gemm_layer(layer, spec, table, prov)
+
+
+def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, table, prov) -> LayerResult:
+    """A multiply-and-sum GConv on the IM2COL unit and the systolic GEMM."""
+    g = layer.gconv
+    p, c = spec.spots, spec.compute
+    bits = int(c.operand_bits)
+    prov = dict(prov)
     if g.operand is None or (layer.operand is None and g.operand not in layer.params):
         raise UnsupportedLayerError("spots", g, "the weights are needed (SPOTS skips on the "
                                     "real weight matrix)")

@@ -5,8 +5,12 @@ convolution, transposed convolution) runs as the IM2COL GEMM of ``systolic_core`
 ``rows x cols`` array: compute cycles, folds, mapping efficiency and utilisation are exact
 against SCALE-Sim v3 (``docs/systolic.md``). A grouped convolution is one GEMM per group, run
 back to back (SCALE-Sim's per-channel ``DP`` layers). GConvs that are not GEMMs (pooling,
-element-wise add and multiply, standalone per-channel scales) run on a vector unit beside the
-array at ``systolic.vector_ops_per_cycle`` operations per cycle.
+element-wise add and multiply, standalone per-channel scales, point-wise activations,
+upsampling) run where ``systolic.nonconv_on`` says: ``vector``, a vector unit beside the array
+at ``systolic.vector_ops_per_cycle`` operations per cycle (the "dedicated unit" of GCONV
+Chain); ``array``, on the array itself in their GConv form (``array_form``: a multiply-and-sum
+GConv with constant, scale or activation-tensor weights, timed, stored and priced by the same
+engine; the PE applies the GConv's own map / reduce operator, priced as such).
 
 Memory: the three double-buffered SRAMs of the spec (one holding inputs, one weights, one
 outputs) serve the operand-matrix accesses SCALE-Sim counts; DRAM moves each tensor of the
@@ -17,9 +21,11 @@ stall). In ``calc`` mode DRAM is assumed fast enough (SCALE-Sim's CALC mode).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Literal
 
+import torch
 from pydantic import Field, model_validator
 
 from accelscope.arch.spec import ArchSpec, _Spec, register_spec
@@ -44,6 +50,12 @@ class SystolicParams(_Spec):
     vector_ops_per_cycle: int = Field(
         ge=1, description="Rate of the vector unit that runs the GConvs that are not GEMMs "
                           "(pooling, element-wise, per-channel scale) [ops/cycle]")
+    nonconv_on: Literal["vector", "array"] = Field(
+        default="vector",
+        description="Where GConvs that are not GEMMs run: 'vector', the vector "
+                    "unit at vector_ops_per_cycle; 'array', the systolic array in their GConv "
+                    "form (models.systolic.array_form) with the same engine; default 'vector', "
+                    "reported by defaults_used() [choice]")
     memory_model: Literal["scalesim", "compulsory"] = Field(
         description="'scalesim': SCALE-Sim's double-buffered SRAMs and DRAM interface "
                     "(partial sums of ws/is row folds go to DRAM, prefetch and drain cycles, "
@@ -80,23 +92,142 @@ class SystolicSpec(ArchSpec):
         return next(m for m in self.memory if tensor in m.holds)
 
 
-def gemm_of(g: GConv) -> Gemm | None:
-    """The GEMM a GConv runs as on the array, or ``None`` for a vector-unit GConv."""
+def gemm_of(g: GConv, per_channel: bool = False) -> Gemm | None:
+    """The GEMM a GConv runs as on the array, or ``None`` for a vector-unit GConv.
+    ``per_channel``: a per-channel scale (K = C = R = S = 1) runs on the array too, as a
+    depthwise 1x1 GEMM (``nonconv_on: array``)."""
     if g.map_op != "mul" or g.reduce_op != "sum" or g.operand_kind != "weight":
         return None
-    if g.C * g.R * g.S == 1 and g.K == 1:  # a per-channel scale: one MAC per element
+    if g.C * g.R * g.S == 1 and g.K == 1 and not per_channel:  # one MAC per element
         return None
     return Gemm(pixels=g.N * g.P * g.Q, window=g.C * g.R * g.S, filters=g.K, repeats=g.G)
 
 
 def layer_timing(g: GConv, spec: SystolicSpec) -> SystolicTiming | None:
-    gemm = gemm_of(g)
+    gemm = gemm_of(g, per_channel=spec.systolic.nonconv_on == "array")
     if gemm is None:
         return None
     rows, cols = spec.compute.array
     return systolic_timing(gemm, rows, cols, spec.systolic.dataflow,
                            cycles_per_mac=spec.compute.cycles_per_op,
                            pipeline_depth=spec.compute.pipeline_depth)
+
+
+def _broadcast_shape(layer: LayerWorkload) -> tuple[int, int, int, int]:
+    """(N, G, P, Q) extents of an element-wise operand (1 where it is broadcast)."""
+    g = layer.gconv
+    if layer.operand is not None and layer.operand.dim() == 4:
+        return tuple(int(d) for d in layer.operand.shape)
+    n = layer.operand_elems
+    if n == g.G:
+        return (1, g.G, 1, 1)
+    if n == g.N * g.G:
+        return (g.N, g.G, 1, 1)
+    return (g.N, g.G, g.P, g.Q)
+
+
+def array_form(layer: LayerWorkload) -> tuple[LayerWorkload, str]:
+    """The multiply-and-sum GConv a non-GEMM GConv runs as on a GEMM array
+    (``nonconv_on: array``), and a one-line description. A GEMM GConv is returned as is.
+
+    * pass-through map (max / average / sum pooling, upsampling over the zero-inserted map,
+      channel reductions, point-wise activations): the same geometry with a constant weight
+      (1, or 1 / taps for a mean) of shape (G, K, C, R, S): a grouped GConv whose IM2COL
+      operand matrix meets an all-ones filter column per group;
+    * per-channel affine (weight, K = C = R = S = 1): already a depthwise 1x1 GConv;
+    * element-wise add: both operands concatenated along the reduction axis (C = 2 per group,
+      the broadcast operand expanded) with unit weights;
+    * element-wise mul: the second operand is the weight. Where it is constant over the
+      pixels (squeeze-excitation scaling, (N, G, 1, 1)) it is a depthwise 1x1 GConv with one
+      group per (n, channel) (per channel when it is shared by the batch); otherwise every
+      output is its own 1x1 GConv with a weight of its own (groups = outputs).
+
+    Fused post-ops (activation, scale, bias) stay: the PE's output function applies them.
+    With data the input and weight tensors are built too (SPOTS reads their zeros)."""
+    g = layer.gconv
+    if gemm_of(g) is not None:
+        return layer, "GEMM"
+    base = {"map_op": "mul", "reduce_op": "sum", "operand_kind": "weight",
+            "operand": f"{g.name}.array_weight", "pad_value": 0.0, "mean_pad": (0, 0, 0, 0)}
+    x, b = layer.input, layer.operand
+    if g.operand_kind == "weight":
+        return layer, "per-channel 1x1 GConv, the scale as weight"
+    if g.operand_kind == "none":
+        w = torch.full((g.G * g.K, g.C, g.R, g.S),
+                       1.0 / (g.R * g.S * g.C) if g.reduce_op == "mean" else 1.0)
+        gc = dataclasses.replace(g, **base)
+        how = (f"grouped GConv (G={g.G}, K={g.K}, C={g.C}, {g.R}x{g.S}) with a constant "
+               f"weight, PE reduce '{g.reduce_op}'")
+        return dataclasses.replace(layer, gconv=gc, operand=w, params={},
+                                   operand_density=1.0, operand_elems=0), how
+    shape = _broadcast_shape(layer)
+    if g.map_op == "add":
+        gc = dataclasses.replace(g, C=2, **base)
+        xi = None
+        if x is not None and b is not None:
+            bb = torch.broadcast_to(b.reshape(shape), (g.N, g.G, g.P, g.Q)).to(x.dtype)
+            xi = torch.stack([x, bb], dim=2).reshape(g.N, 2 * g.G, g.H, g.W)
+        dens = (layer.input_density + layer.operand_density) / 2
+        return dataclasses.replace(
+            layer, gconv=gc, input=xi, operand=torch.ones(g.G, 2, 1, 1), params={},
+            input_density=dens, operand_density=1.0, operand_elems=0), (
+            "1x1 GConv, C = 2 per group: both operands concatenated along the reduction "
+            "axis, unit weights")
+    # element-wise mul: the second operand as the weight
+    if shape[2] == shape[3] == 1 and shape[1] == g.G and (shape[0] == 1 or g.N == 1):
+        gc = dataclasses.replace(g, **base)
+        w = b.reshape(g.G, 1, 1, 1) if b is not None else None
+        how = "depthwise 1x1 GConv, the per-channel operand as weight"
+    elif shape[2] == shape[3] == 1 and shape[1] == g.G:
+        gc = dataclasses.replace(g, N=1, G=g.N * g.G, **base)
+        x = x.reshape(1, g.N * g.G, g.H, g.W) if x is not None else None
+        w = b.reshape(g.N * g.G, 1, 1, 1) if b is not None else None
+        how = "depthwise 1x1 GConv, one group per (n, channel), the operand as weight"
+    else:
+        full = g.N * g.G * g.P * g.Q
+        gc = dataclasses.replace(g, N=1, G=full, H=1, W=1, P=1, Q=1, **base)
+        x = x.reshape(1, full, 1, 1) if x is not None else None
+        w = (torch.broadcast_to(b.reshape(shape), (g.N, g.G, g.P, g.Q)).reshape(full, 1, 1, 1)
+             if b is not None else None)
+        how = "one 1x1 GConv per output, the operand element as its weight"
+    return dataclasses.replace(layer, gconv=gc, input=x, operand=w, params={},
+                               operand_elems=0), how
+
+
+def pe_op_pj(g: GConv, table, c) -> tuple[float, str]:
+    """Energy of one map-and-reduce operation of ``g`` in a PE or vector lane: a MAC for a
+    multiply map, an add at the accumulator width otherwise (a compare for max is priced as
+    an add)."""
+    bits = int(c.operand_bits)
+    fp = c.number == "fp"
+    if g.map_op == "mul":
+        return (table.mac_pj(bits, fp=fp, acc_bits=None if fp else c.accumulator_bits),
+                f"mac_pj({bits}, fp={fp}, acc_bits={c.accumulator_bits})")
+    acc = bits if fp else c.accumulator_bits
+    action = f"{'fp' if fp else 'int'}_add_{acc}b"
+    return table.lookup(action).value, action
+
+
+def as_original(r: LayerResult, layer: LayerWorkload, form: LayerWorkload, how: str,
+                table, c) -> LayerResult:
+    """A result of ``form`` (``array_form``) re-labelled as ``layer``'s: its name, kind and
+    MACs (conserved), useful MACs, and the compute energy at the PE operation of the
+    original GConv (``pe_op_pj``) instead of a MAC."""
+    g, gf = layer.gconv, form.gconv
+    op, op_text = pe_op_pj(g, table, c)
+    mac, _ = pe_op_pj(gf, table, c)
+    energy = dict(r.energy_pj)
+    energy["compute"] = energy.get("compute", 0.0) * op / mac
+    useful = min(useful_macs(layer), r.macs_issued - r.macs_gated)
+    details = {**r.details, "unit": "array", "array_form": {
+        "how": how, "form_macs": gf.macs, "G": gf.G, "K": gf.K, "C": gf.C, "R": gf.R,
+        "S": gf.S, "pe_reduce": g.reduce_op, "pe_map": g.map_op}}
+    prov = {**r.provenance, "array_form": f"run on the array as its GConv form: {how} "
+            "(nonconv_on: array)", "energy.op": f"{op_text} per issued PE operation"}
+    return dataclasses.replace(r, layer=g.name, kind=g.kind, macs=g.macs,
+                               macs_useful=max(useful, 0),
+                               macs_skipped=max(g.macs - r.macs_issued, 0),
+                               energy_pj=energy, details=details, provenance=prov)
 
 
 @register_model("systolic", description="dense systolic GEMM array (os/ws/is), compute "
@@ -107,6 +238,15 @@ def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
     if not isinstance(spec, SystolicSpec):
         raise UnsupportedLayerError("systolic", g, "the spec is not a systolic spec (its "
                                     "model key must be 'systolic')")
+    if spec.systolic.nonconv_on == "array" and gemm_of(g) is None:
+        form, how = array_form(layer)
+        r = _evaluate(form, spec)
+        return as_original(r, layer, form, how, get_table(spec.energy_table), spec.compute)
+    return _evaluate(layer, spec)
+
+
+def _evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
+    g = layer.gconv
     c = spec.compute
     table = get_table(spec.energy_table)
     if table.normalized:
