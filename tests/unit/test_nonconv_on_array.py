@@ -178,3 +178,19 @@ def test_default_presets_unchanged(arch):
         assert plain.details == d
         if not is_conv_fc(w.gconv):
             assert plain.details["unit"] == "vector"
+
+
+@pytest.mark.parametrize("arch", ["gemmini", "spots"])
+def test_constant_add_runs_on_the_array(arch):
+    """A per-channel constant added (map 'add' with a weight operand) is a depthwise 1x1
+    GConv with unit weights whose output function adds the constant."""
+    g = GConv(name="cadd", N=1, G=4, K=1, C=1, H=6, W=6, P=6, Q=6, R=1, S=1, input="x",
+              output="y", map_op="add", operand="b", operand_kind="weight")
+    layer = LayerWorkload(gconv=g, network="t", input=torch.rand(1, 4, 6, 6),
+                          operand=torch.rand(4, 1, 1, 1))
+    spec = _array(arch)
+    r = get_model(spec.model).evaluate(layer, spec)
+    assert r.details["unit"] == "array" and r.macs == g.macs
+    assert "unit weights" in r.details["array_form"]["how"]
+    vec = get_model(spec.model).evaluate(layer, load_arch(arch))
+    assert vec.details["unit"] == "vector"

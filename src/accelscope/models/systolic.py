@@ -151,7 +151,16 @@ def array_form(layer: LayerWorkload) -> tuple[LayerWorkload, str]:
             "operand": f"{g.name}.array_weight", "pad_value": 0.0, "mean_pad": (0, 0, 0, 0)}
     x, b = layer.input, layer.operand
     if g.operand_kind == "weight":
-        return layer, "per-channel 1x1 GConv, the scale as weight"
+        if g.map_op == "mul" and g.reduce_op == "sum":
+            return layer, "per-channel 1x1 GConv, the scale as weight"
+        # a constant added (or reduced other than by a sum): unit weights, the constant is
+        # the PE output function's bias
+        w = layer.operand if g.map_op == "mul" else None
+        if w is None and g.map_op != "mul":
+            w = torch.ones(g.G * g.K, g.C, g.R, g.S)
+        gc = dataclasses.replace(g, **{**base, "operand": g.operand})
+        return dataclasses.replace(layer, gconv=gc, operand=w, params={}), (
+            f"GConv with unit weights, map '{g.map_op}' / reduce '{g.reduce_op}' in the PE")
     if g.operand_kind == "none":
         w = torch.full((g.G * g.K, g.C, g.R, g.S),
                        1.0 / (g.R * g.S * g.C) if g.reduce_op == "mean" else 1.0)
@@ -240,6 +249,9 @@ def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
                                     "model key must be 'systolic')")
     if spec.systolic.nonconv_on == "array" and gemm_of(g) is None:
         form, how = array_form(layer)
+        if gemm_of(form.gconv, per_channel=True) is None:
+            raise UnsupportedLayerError("systolic", g, f"no array form ({how}); run it with "
+                                        "systolic.nonconv_on: vector")
         r = _evaluate(form, spec)
         return as_original(r, layer, form, how, get_table(spec.energy_table), spec.compute)
     return _evaluate(layer, spec)
