@@ -45,7 +45,8 @@ def _array(name: str):
     return with_nonconv_on(load_arch(name), "array")
 
 
-@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("arch", [  # systolic-dense is SPOTS without skipping: slow tier
+    pytest.param(a, marks=pytest.mark.slow) if a == "systolic-dense" else a for a in ARCHS])
 def test_every_gconv_runs_on_the_array_and_passes_the_kit(arch):
     _, ws = _net()
     spec = _array(arch)
