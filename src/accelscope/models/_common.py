@@ -47,6 +47,16 @@ def footprint_elems(layer: LayerWorkload) -> dict[str, int]:
     return out
 
 
+def pieces(total: int, size: int) -> list[tuple[int, int]]:
+    """(piece size, count) when ``total`` is cut into pieces of ``size``: the full pieces and
+    the remainder (folds of an array, tiles of a layer)."""
+    full, rem = divmod(total, size)
+    out = [(size, full)] if full else []
+    if rem:
+        out.append((rem, 1))
+    return out
+
+
 def spec_provenance(spec: Any) -> dict[str, str]:
     """What every result records about the spec: its source and the defaults it took."""
     prov = {"arch": f"{spec.name} ({spec.source})"}

@@ -34,6 +34,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from accelscope.models._common import pieces
+
 Dataflow = Literal["os", "ws", "is"]
 DATAFLOWS: tuple[str, ...] = ("os", "ws", "is")
 
@@ -104,15 +106,6 @@ def map_gemm(gemm: Gemm, dataflow: str) -> tuple[int, int, int]:
     raise ValueError(f"dataflow must be one of {', '.join(DATAFLOWS)}, got {dataflow!r}")
 
 
-def _fold_mix(total: int, size: int) -> list[tuple[int, int]]:
-    """(used, count) pairs: how many folds use ``size`` and how many the remainder."""
-    full, rem = divmod(total, size)
-    out = [(size, full)] if full else []
-    if rem:
-        out.append((rem, 1))
-    return out
-
-
 def systolic_timing(gemm: Gemm, rows: int, cols: int, dataflow: str, *,
                     cycles_per_mac: int = 1, pipeline_depth: int = 0) -> SystolicTiming:
     """Compute cycles, folds, mapping efficiency, utilisation and SRAM accesses of ``gemm``
@@ -136,8 +129,8 @@ def systolic_timing(gemm: Gemm, rows: int, cols: int, dataflow: str, *,
     util_cycles += pipeline_depth
     folds = rf * cf
     eff = util = 0.0
-    for ru, rn in _fold_mix(sr, rows):
-        for cu, cn in _fold_mix(sc, cols):
+    for ru, rn in pieces(sr, rows):
+        for cu, cn in pieces(sc, cols):
             eff += rn * cn * (ru * cu) / (rows * cols)
             util += rn * cn * (ru * cu * t) / (rows * cols * util_cycles)
     eff /= folds

@@ -32,7 +32,7 @@ import torch
 
 from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
-from accelscope.models._common import spec_provenance, useful_macs
+from accelscope.models._common import pieces, spec_provenance, useful_macs
 from accelscope.models.base import LayerWorkload, UnsupportedLayerError, register_model
 from accelscope.models.cgra.cost import Priced, price_run, sram_pj_per_access
 from accelscope.models.cgra.layout import CgraMemoryError, ConvShape
@@ -81,15 +81,6 @@ class _Tile:
     rows: int  # output rows
 
 
-def _splits(n: int, t: int) -> list[tuple[int, int]]:
-    """(size, count) of the pieces when ``n`` is cut into pieces of ``t``."""
-    full, rem = divmod(n, t)
-    out = [(t, full)] if full else []
-    if rem:
-        out.append((rem, 1))
-    return out
-
-
 def _fits(mapping: str, shape: ConvShape, spec: CgraSpec) -> bool:
     cgra = Cgra(spec.cgra.array.timing())
     x = np.zeros((shape.C, shape.H, shape.W), np.int32)
@@ -135,9 +126,9 @@ def _price_mapping(mapping: str, g, x: np.ndarray, w: np.ndarray, spec: CgraSpec
     launches = sampled = n_tiles = 0
     rd = {"input": 0, "weight": 0, "output": 0}
     wr = 0
-    for ct, nc in _splits(C, tile.C):
-        for kt, nk in _splits(K, tile.K):
-            for rt, nr in _splits(Ho, tile.rows):
+    for ct, nc in pieces(C, tile.C):
+        for kt, nk in pieces(K, tile.K):
+            for rt, nr in pieces(Ho, tile.rows):
                 count = nc * nk * nr
                 shape = ConvShape(rt + 2, Wp, ct, kt)
                 cgra = Cgra(spec.cgra.array.timing())
