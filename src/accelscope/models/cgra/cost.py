@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accelscope.models.cgra.isa import ALU_OPS, BRANCH_OPS, Kernel
+from accelscope.models.cgra.isa import BRANCH_OPS, Kernel
 from accelscope.models.cgra.layout import ConvShape
 from accelscope.models.cgra.mappings import MappingRun
 from accelscope.models.cgra.sim import CgraRunError, RunStats
@@ -199,5 +199,5 @@ def price_cpu(shape: ConvShape, spec: CgraSpec) -> Priced:
                   sram_accesses=acc)
 
 
-__all__ = ["ALU_OPS", "Priced", "cell_energy_pj", "naive_conv_cycles", "price_cpu",
+__all__ = ["Priced", "cell_energy_pj", "naive_conv_cycles", "price_cpu",
            "price_run", "sram_pj_per_access"]

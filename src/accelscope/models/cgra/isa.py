@@ -56,10 +56,6 @@ class Op:
     def is_mem(self) -> bool:
         return self.opcode in MEM_OPS
 
-    @property
-    def is_load(self) -> bool:
-        return self.opcode in ("LWD", "LWI")
-
 
 NOP = Op("NOP")
 
@@ -74,7 +70,6 @@ class Kernel:
     n_cols: int
     rows: tuple[tuple[Op, ...], ...]
     labels: Mapping[str, int]
-    text: tuple[Mapping[tuple[int, int], str], ...]
 
     @property
     def n_instructions(self) -> int:
@@ -194,7 +189,7 @@ def assemble(name: str, rows: Sequence[Mapping[tuple[int, int], str]],
                 per_col[key] = r
             ops[r * n_cols + c] = op
         out.append(tuple(ops))
-    return Kernel(name, n_rows, n_cols, tuple(out), labels, tuple(dict(r) for r in rows))
+    return Kernel(name, n_rows, n_cols, tuple(out), labels)
 
 
 class KernelBuilder:

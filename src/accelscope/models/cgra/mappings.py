@@ -22,12 +22,6 @@ from accelscope.models.cgra.layout import ConvShape, Layout
 from accelscope.models.cgra.sim import Cgra, RunStats
 
 MAPPINGS = ("wp", "oc", "im2col-ic", "im2col-oc")
-MAPPING_TITLES = {
-    "wp": "direct, weight parallelism",
-    "oc": "direct, output-channel parallelism",
-    "im2col-ic": "im2col, input-channel parallelism",
-    "im2col-oc": "im2col, output-channel parallelism",
-}
 
 
 @dataclass

@@ -87,8 +87,8 @@ def study_layer(shape: ConvShape, spec: CgraSpec, mappings: str | Sequence[str] 
     ``grow_banks``, run on a memory with as many more 32 KiB banks as it needs (the way the
     paper's sweep sized its platform), which the outcome records in ``banks``."""
     outcomes = {}
+    x, w = random_operands(shape, seed)  # the runners copy them into the CGRA memory
     for m in resolve_mappings(mappings):
-        x, w = random_operands(shape, seed)
         use = spec
         t0 = time.perf_counter()
         try:
