@@ -491,7 +491,7 @@ def allocate(workloads: Sequence[Any], spec: Any, map_bytes: dict[str, int], *,
     ``results[i].details["scratchpad_bytes"]`` (systolic: one fold's operand tiles; SPOTS:
     a filter group's weights, the IM2COL double buffer and a pass's outputs; SCNN / DCNN:
     the accumulator regions and weight FIFOs of the PT-IS-CP tiling; Eyeriss: its psum
-    banks and filter GLB; each model's ``provenance["scratchpad"]`` says how). A model
+    banks, filter GLB and PE spads; each model's ``provenance["scratchpad"]`` says how). A model
     with no tiling (the ``ideal`` roofline, or ``results`` not given) takes the fallback
     rule: the layer's weights at the operand width, capped by the preset's weight-holding
     SRAM. A need above ``unified_bytes`` (default: all of the preset's on-chip SRAM) is
