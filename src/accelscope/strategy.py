@@ -6,11 +6,12 @@ convolution accelerator was not built for. Each is a function of the per-GConv w
 an accelerator spec, built on the accelerator models' pure per-layer ``evaluate``:
 
 * ``gconv``: every GConv of the chain on the accelerator. A model with a switch between its
-  array and a dedicated unit for the non-conv GConvs (``nonconv_on`` of the systolic and
-  SPOTS specs, ``NONCONV_SECTIONS``) runs them on the array in their GConv form
+  array and a dedicated unit for the non-conv GConvs (``nonconv_on`` of the systolic, SPOTS
+  and SCNN specs, ``NONCONV_SECTIONS``) runs them on the array in their GConv form
   (``nonconv_on: array``, ``models.systolic.array_form``); any other model as it runs them.
 * ``dedicated``: the same, with the non-conv GConvs on the dedicated unit beside the array
-  (``nonconv_on: vector``: the vector unit of the systolic and SPOTS specs); a model without
+  (``nonconv_on: vector``, the vector unit of the systolic and SPOTS specs; ``ppu``, SCNN's
+  post-processing units); a model without
   the switch runs as it does (its own placement, said in a warning).
 * ``host-fallback``: convolutions and FC layers (``is_conv_fc``) on the accelerator, every
   other GConv measured on the host CPU (the ``host`` model), and every tensor that crosses the
@@ -48,10 +49,12 @@ from accelscope.workload.execute import _prepare_input
 from accelscope.workload.gconv import Chain, GConv, PostOp, View
 
 STRATEGIES = ("gconv", "host-fallback", "matrix", "dedicated")
-#: spec sections that carry ``nonconv_on`` (where non-conv GConvs run: vector | array)
-NONCONV_SECTIONS = ("systolic", "spots")
-#: nonconv_on that each strategy sets where a spec has the switch (others keep the preset's)
-NONCONV_ON = {"gconv": "array", "dedicated": "vector"}
+#: spec sections that carry ``nonconv_on`` (where non-conv GConvs run: the array, or the
+#: section's dedicated unit named here: the vector unit, SCNN's post-processing units)
+NONCONV_SECTIONS = {"systolic": "vector", "spots": "vector", "scnn": "ppu"}
+#: nonconv_on that each strategy sets where a spec has the switch (others keep the preset's);
+#: ``dedicated`` stands for the section's own unit (NONCONV_SECTIONS)
+NONCONV_ON = {"gconv": "array", "dedicated": "dedicated"}
 DEFAULT_HOST = "cpu"  #: host preset of host-fallback (the measured CPU baseline)
 #: PyTorch threads of the measured host unless the caller says otherwise: on a shared machine
 #: a multi-threaded PyTorch stalls whenever another process holds a core (a 3x3 max pool took
@@ -444,8 +447,8 @@ def _drop_dram(r: LayerResult, roles: Mapping[str, float]) -> tuple[LayerResult,
 
 # -- the strategies ----------------------------------------------------------------------------
 def nonconv_on(spec: Any) -> str | None:
-    """Where ``spec`` runs its non-conv GConvs (``vector`` or ``array``), or ``None`` when
-    its model has no such switch."""
+    """Where ``spec`` runs its non-conv GConvs (``array`` or its dedicated unit: ``vector``,
+    ``ppu``), or ``None`` when its model has no such switch."""
     for sec in NONCONV_SECTIONS:
         params = getattr(spec, sec, None)
         if params is not None and hasattr(params, "nonconv_on"):
@@ -454,11 +457,17 @@ def nonconv_on(spec: Any) -> str | None:
 
 
 def with_nonconv_on(spec: Any, where: str) -> Any:
-    """``spec`` with its non-conv GConvs on ``where`` (``vector`` | ``array``); unchanged
-    when its model has no switch."""
-    for sec in NONCONV_SECTIONS:
+    """``spec`` with its non-conv GConvs on ``where`` (``array``, ``dedicated`` for the
+    section's own unit, or that unit's name: ``vector``, ``ppu``); unchanged when its model
+    has no switch."""
+    for sec, unit in NONCONV_SECTIONS.items():
         params = getattr(spec, sec, None)
         if params is not None and hasattr(params, "nonconv_on"):
+            if where == "dedicated":
+                where = unit
+            if where not in ("array", unit):
+                raise StrategyError(f"{spec.name}: {sec}.nonconv_on is 'array' or {unit!r}, "
+                                    f"not {where!r}")
             if params.nonconv_on == where:
                 return spec
             return spec.model_copy(update={sec: params.model_copy(
@@ -516,7 +525,7 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
     if mode is not None:
         prov["strategy.nonconv_on"] = (f"{mode} (preset: {preset_nonconv}): non-conv GConvs "
                                        + ("on the array in their GConv form" if mode == "array"
-                                          else "on the vector unit beside the array"))
+                                          else f"on the dedicated unit ({mode}) beside the array"))
     elif strategy == "dedicated":
         warnings.append(f"model {spec.model!r} has no dedicated-unit switch (nonconv_on): "
                         "the dedicated strategy runs it as the model does")
@@ -611,10 +620,10 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
 
 _STRATEGY_TEXT = {
     "gconv": "every GConv of the chain on the accelerator model; where the model has a "
-             "nonconv_on switch (systolic, SPOTS) the non-conv GConvs run on the array in "
+             "nonconv_on switch (systolic, SPOTS, SCNN) the non-conv GConvs run on the array in "
              "their GConv form (nonconv_on: array), otherwise as the model runs them",
     "dedicated": "every GConv on the accelerator model, the non-conv GConvs on its dedicated "
-                 "unit beside the array where it has one (nonconv_on: vector)",
+                 "unit beside the array where it has one (nonconv_on: vector or ppu)",
     "host-fallback": "conv/FC GConvs on the accelerator, every other GConv measured on the "
                      "host, tensors crossing the boundary moved once per crossing through "
                      "the shared DRAM",

@@ -61,6 +61,26 @@ def test_the_kit_catches_a_model_that_breaks_the_rules(allops):
     assert "compulsory" in text
 
 
+def test_the_input_floor_counts_only_rows_a_window_reads():
+    """A 7x7 stride-2 window on 32 rows reaches rows 0..30 only (13 outputs): row and column
+    31 need not be read (SqueezeNet's first convolution at 32x32 on scalesim-32x32)."""
+    from accelscope.models.conformance import _compulsory_bits, _touched
+    from accelscope.workload.gconv import GConv
+
+    assert _touched(32, 13, 7, 1, 2, 0, 1).tolist() == [True] * 31 + [False]
+    assert _touched(8, 4, 1, 1, 2, 0, 1).tolist() == [True, False] * 4      # 1x1 stride 2
+    assert _touched(3, 5, 3, 1, 1, 1, 2).tolist() == [True] * 3              # transposed
+    g = GConv(name="c", N=1, G=1, K=4, C=3, H=32, W=32, P=13, Q=13, R=7, S=7, input="x",
+              output="y", operand="w", operand_kind="weight", stride=(2, 2))
+    x = torch.ones(1, 3, 32, 32)
+    w = LayerWorkload(gconv=g, network="t", input=x, operand=torch.ones(4, 3, 7, 7))
+    spec = load_arch("scalesim-32x32")
+    bits = int(spec.compute.operand_bits)
+    assert _compulsory_bits(w, spec)[("input", "read")] == 3 * 31 * 31 * bits
+    r = get_model("systolic").evaluate(w, spec)
+    assert check_result(w, r, spec) == []
+
+
 def test_ideal_is_a_roofline(allops):
     _, workloads = allops
     spec = load_arch("ideal")

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from accelscope.models.base import LayerWorkload, UnsupportedLayerError, get_model
@@ -25,6 +26,18 @@ def _nnz(t: torch.Tensor | None, elems: int, density: float) -> int:
     return math.floor(elems * density)
 
 
+def _touched(n_in: int, n_out: int, k: int, dil: int, stride: int, pad: int,
+             in_dil: int) -> np.ndarray:
+    """Which of the ``n_in`` input rows (or columns) at least one output's window reads:
+    window tap ``r`` of output ``p`` reads position ``p*stride + r*dil - pad`` of the
+    (zero-inserted, for ``in_dil`` > 1) input, a real row where divisible by ``in_dil``."""
+    pos = (np.arange(n_out)[:, None] * stride + np.arange(k)[None, :] * dil - pad).ravel()
+    pos = pos[(pos >= 0) & (pos % in_dil == 0)] // in_dil
+    hit = np.zeros(n_in, dtype=bool)
+    hit[pos[pos < n_in]] = True
+    return hit
+
+
 def _compulsory_bits(w: LayerWorkload, spec: Any) -> dict[tuple[str, str], int]:
     """A floor on the DRAM bits per (tensor, direction): every non-zero value of the input
     and weight must be read, and of the output written, at the operand width at least once
@@ -32,12 +45,20 @@ def _compulsory_bits(w: LayerWorkload, spec: Any) -> dict[tuple[str, str], int]:
     another with their tensors in DRAM in between (docs/assumptions.md)."""
     g = w.gconv
     bits = int(spec.compute.operand_bits)
-    # A stride longer than the window skips input rows/columns: scale the floor down.
-    touched = 1.0
-    for k, d, st in ((g.R, g.dilation[0], g.stride[0]), (g.S, g.dilation[1], g.stride[1])):
-        touched *= min(1.0, ((k - 1) * d + 1) / st)
-    out = {("input", "read"):
-           math.floor(_nnz(w.input, g.input_elems, w.input_density) * touched) * bits,
+    # Only input rows/columns some window reads must be read: a stride longer than the
+    # window skips some, and so do trailing rows no window reaches (a 7x7/2 window on 32 rows)
+    rows = _touched(g.H, g.P, g.R, g.dilation[0], g.stride[0], g.padding[0],
+                    g.input_dilation[0])
+    cols = _touched(g.W, g.Q, g.S, g.dilation[1], g.stride[1], g.padding[1],
+                    g.input_dilation[1])
+    x = w.input
+    if x is not None and x.dim() == 4 and tuple(x.shape[2:]) == (g.H, g.W):
+        nnz_in = int(torch.count_nonzero(x[:, :, torch.from_numpy(rows)][
+            :, :, :, torch.from_numpy(cols)]))
+    else:
+        frac = rows.mean() * cols.mean() if rows.size and cols.size else 0.0
+        nnz_in = math.floor(_nnz(x, g.input_elems, w.input_density) * frac)
+    out = {("input", "read"): nnz_in * bits,
            ("output", "write"): _nnz(w.output, g.output_elems, w.output_density) * bits}
     if g.operand_kind == "weight":
         out[("weight", "read")] = _nnz(w.operand, g.weight_elems, w.operand_density) * bits

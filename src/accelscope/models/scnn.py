@@ -16,7 +16,8 @@ barrier after each output group; the post-processing unit (PPU) then exchanges o
 with the neighbours, applies the activation and compresses the group into the OARAM while the
 other accumulator half takes the next group. FC layers spread output channels over the PEs
 and broadcast the input: one activation meets ``F`` weights per cycle (25 % of the array's
-peak, as the paper states). Pooling, element-wise and per-channel layers run in the PPUs.
+peak, as the paper states). Pooling, element-wise and per-channel layers run in the PPUs
+(``nonconv_on: ppu``) or on the array in their GConv form (``nonconv_on: array``).
 """
 
 from __future__ import annotations
@@ -89,6 +90,13 @@ class ScnnParams(_Spec):
     ppu_ops_per_cycle: int = Field(ge=1, description="Outputs (or pooling / element-wise "
                                                      "operations) one PPU processes per "
                                                      "cycle [ops/cycle]")
+    nonconv_on: Literal["ppu", "array"] = Field(
+        default="ppu",
+        description="Where GConvs that are not convolutions run: 'ppu', the per-PE "
+                    "post-processing units at ppu_ops_per_cycle; 'array', the Cartesian-product "
+                    "array in their GConv form (models.systolic.array_form: constant, scale or "
+                    "operand weights) with the same PT-IS-CP counting; default 'ppu', "
+                    "reported by defaults_used() [choice]")
     halo_psums_per_cycle: int = Field(ge=1, description="Partial sums one PE sends to a "
                                                         "neighbour per cycle "
                                                         "[elements/cycle]")
@@ -192,12 +200,14 @@ def area_mm2(spec: ScnnSpec) -> dict[str, float]:
 
 
 # -- layer routing -----------------------------------------------------------------------------
-def route(g: GConv) -> Literal["conv", "fc", "ppu"]:
+def route(g: GConv, per_channel: bool = False) -> Literal["conv", "fc", "ppu"]:
     """Where a GConv runs: the Cartesian-product array (convolutions), the FC mapping, or the
-    PPUs (pooling, element-wise, per-channel and point-wise layers)."""
+    PPUs (pooling, element-wise, per-channel and point-wise layers). ``per_channel``: a
+    per-channel scale (K = C = R = S = 1) runs on the array as a depthwise 1x1 convolution
+    (``nonconv_on: array``)."""
     if g.map_op != "mul" or g.reduce_op != "sum" or g.operand_kind != "weight":
         return "ppu"
-    if g.C * g.R * g.S == 1 and g.K == 1:
+    if g.C * g.R * g.S == 1 and g.K == 1 and not per_channel:
         return "ppu"  # a per-channel scale: one multiply per element
     if g.H == 1 and g.W == 1 and g.R == 1 and g.S == 1 and g.P == 1 and g.Q == 1:
         return "fc"
@@ -983,6 +993,83 @@ def evaluate(layer: LayerWorkload, spec: ScnnSpec) -> LayerResult:
     g = layer.gconv
     if not isinstance(spec, ScnnSpec):
         raise UnsupportedLayerError("scnn", g, "the spec is not an SCNN spec (model: scnn)")
+    if spec.scnn.nonconv_on == "array" and route(g) == "ppu":
+        return _on_array(layer, spec)
+    return _evaluate(layer, spec, route(g))
+
+
+def _full_map_product(layer: LayerWorkload) -> bool:
+    """An element-wise multiply whose second operand varies over the pixels (LRN's square,
+    a softmax divide): neither operand is a weight the array could broadcast."""
+    g = layer.gconv
+    if g.map_op != "mul" or g.operand_kind != "tensor":
+        return False
+    from accelscope.models.systolic import _broadcast_shape
+
+    shape = _broadcast_shape(layer)
+    return not (shape[2] == shape[3] == 1 and shape[1] == g.G)
+
+
+def _on_array(layer: LayerWorkload, spec: ScnnSpec) -> LayerResult:
+    """A non-conv GConv on the Cartesian-product array in its GConv form (``nonconv_on:
+    array``): the multiply-and-sum GConv of ``models.systolic.array_form`` counted by the
+    same PT-IS-CP (or FC) machinery as a convolution: planar tiles, ``ceil(w/F) *
+    ceil(a/I)`` steps, bank conflicts, barrier, halos, PPU drain, compressed traffic. The
+    accumulator applies the GConv's own reduce (a compare-and-write for max); a unit weight
+    bypasses the multiplier (priced as no multiply)."""
+    from accelscope.models.systolic import array_form
+
+    g = layer.gconv
+    if _full_map_product(layer):
+        # per-element weights cannot be broadcast from the weight FIFO to a PE's tile: the
+        # systolic form (one 1x1 GConv per output) would put every output in its own group
+        # on a 1x1 plane, one PE of 64; the PPU does it at its own rate instead
+        r = _evaluate(layer, spec, "ppu")
+        why = ("element-wise multiply of two full maps has no GConv form on the "
+               "Cartesian-product array (neither operand is a weight the FIFO can broadcast to "
+               "the PE tiles); it ran in the PPUs")
+        return dataclasses.replace(r, warnings=(*r.warnings, why),
+                                   details={**r.details, "unit": "ppu (no array form)"},
+                                   provenance={**r.provenance, "array_form": why})
+    form, how = array_form(layer)
+    if g.reduce_op == "max" and spec.scnn.skip_zeros:
+        x = form.input
+        if x is not None and bool((x < 0).any()):
+            # a skipped zero may be a window's maximum when other values are negative: the
+            # stream stores every element (a zero is a value entry), so nothing is skipped
+            form = dataclasses.replace(form, input=torch.where(x == 0, torch.ones_like(x), x))
+            how += "; negative inputs: zeros stored as entries, no activation skipped"
+        elif x is None:
+            how += "; statistical mode: the input is taken as non-negative (a ReLU output)"
+        else:
+            how += "; non-negative input: a window's maximum is among its non-zeros or 0"
+    path = route(form.gconv, per_channel=True)
+    if path == "ppu":
+        raise UnsupportedLayerError("scnn", g, f"no array form ({how}); run it with "
+                                    "scnn.nonconv_on: ppu")
+    r = _evaluate(form, spec, path)
+    energy = dict(r.energy_pj)
+    if g.map_op != "mul":
+        energy["multiplier"] = 0.0
+    useful = min(useful_macs(layer), r.macs_issued - r.macs_gated)
+    gf = form.gconv
+    details = {**r.details, "unit": "array", "array_form": {
+        "how": how, "form_macs": gf.macs, "G": gf.G, "K": gf.K, "C": gf.C, "R": gf.R,
+        "S": gf.S, "pe_reduce": g.reduce_op, "pe_map": g.map_op}}
+    prov = {**r.provenance, "array_form": f"run on the Cartesian-product array as its GConv "
+            f"form: {how} (nonconv_on: array)"}
+    if g.map_op != "mul":
+        prov["energy.ops"] = (prov.get("energy.ops", "") + f"; map '{g.map_op}' with unit "
+                              f"weights: the multiplier is bypassed (no int_mult energy), the "
+                              f"accumulator's add prices the '{g.reduce_op}' reduce")
+    return dataclasses.replace(r, layer=g.name, kind=g.kind, macs=g.macs,
+                               macs_useful=max(useful, 0),
+                               macs_skipped=max(g.macs - r.macs_issued, 0),
+                               energy_pj=energy, details=details, provenance=prov)
+
+
+def _evaluate(layer: LayerWorkload, spec: ScnnSpec, path: str) -> LayerResult:
+    g = layer.gconv
     p, c = spec.scnn, spec.compute
     table = get_table(spec.energy_table)
     if table.normalized:
@@ -990,7 +1077,6 @@ def evaluate(layer: LayerWorkload, spec: ScnnSpec) -> LayerResult:
                                     "SCNN needs absolute pJ")
     prov = {**spec_provenance(spec), **energy_provenance(table)}
     bits = int(c.operand_bits)
-    path = route(g)
     if path != "ppu" and any(g.padding) and (g.pad_mode != "zeros" or g.pad_value != 0):
         raise UnsupportedLayerError(
             "scnn", g, f"{g.pad_mode} padding (value {g.pad_value}) needs the padded values, "
