@@ -130,7 +130,7 @@ def test_max_pool_skips_zeros_only_when_the_input_is_non_negative():
 
 
 def test_strategies_set_array_and_ppu_on_scnn():
-    chain, ws = _net("tiny")  # tiny-allops has a reflect-padded conv, which SCNN refuses
+    chain, ws = _net()
     cache: dict = {}
     on = evaluate_strategy(ws, "scnn", "gconv", chain=chain, cache=cache)
     ded = evaluate_strategy(ws, "scnn", "dedicated", chain=chain, cache=cache)

@@ -1068,6 +1068,22 @@ def _on_array(layer: LayerWorkload, spec: ScnnSpec) -> LayerResult:
                                energy_pj=energy, details=details, provenance=prov)
 
 
+def _materialise_padding(layer: LayerWorkload) -> LayerWorkload:
+    """The layer on its padded input (reflect, replicate or a non-zero constant padding
+    written out, zero insertion included), unpadded: what SCNN runs when its tiles cannot
+    leave the padding implicit."""
+    from accelscope.workload.execute import _prepare_input
+
+    g = layer.gconv
+    pt, pl, pb, pr = g.padding
+    h = (g.H - 1) * g.input_dilation[0] + 1 + pt + pb
+    w = (g.W - 1) * g.input_dilation[1] + 1 + pl + pr
+    x = _prepare_input(layer.input, g) if layer.input is not None else None
+    gf = dataclasses.replace(g, H=h, W=w, padding=(0, 0, 0, 0), pad_mode="zeros",
+                             pad_value=0.0, input_dilation=(1, 1), mean_pad=(0, 0, 0, 0))
+    return dataclasses.replace(layer, gconv=gf, input=x)
+
+
 def _evaluate(layer: LayerWorkload, spec: ScnnSpec, path: str) -> LayerResult:
     g = layer.gconv
     p, c = spec.scnn, spec.compute
@@ -1077,11 +1093,14 @@ def _evaluate(layer: LayerWorkload, spec: ScnnSpec, path: str) -> LayerResult:
                                     "SCNN needs absolute pJ")
     prov = {**spec_provenance(spec), **energy_provenance(table)}
     bits = int(c.operand_bits)
+    padded = ""
     if path != "ppu" and any(g.padding) and (g.pad_mode != "zeros" or g.pad_value != 0):
-        raise UnsupportedLayerError(
-            "scnn", g, f"{g.pad_mode} padding (value {g.pad_value}) needs the padded values, "
-            "which SCNN's compressed tiles do not hold (only zero padding is implicit); "
-            "lower the model with zero padding")
+        layer, padded = _materialise_padding(layer), (
+            f"{g.pad_mode} padding (value {g.pad_value}) {tuple(g.padding)} materialised: "
+            "SCNN's compressed tiles hold no implicit padded values other than zeros, so the "
+            "producer writes the padded map (its border entries stored, moved and multiplied "
+            "like any activation) and the layer runs unpadded on it")
+        g = layer.gconv
     if path == "conv":
         try:
             counts = _conv_counts(layer, spec, _weight(layer, "scnn"))
@@ -1091,7 +1110,9 @@ def _evaluate(layer: LayerWorkload, spec: ScnnSpec, path: str) -> LayerResult:
         counts = _fc_counts(layer, spec, _weight(layer, "scnn"))
     else:
         counts = _ppu_counts(layer, spec)
-    warnings: list[str] = []
+    warnings: list[str] = [padded] if padded else []
+    if padded:
+        prov["padding"] = padded
     if layer.input is None and path != "ppu":
         warnings.append("statistical mode: activation counts are expectations under i.i.d. "
                         "zeros; the barrier takes the largest expected PE time")

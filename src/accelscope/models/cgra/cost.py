@@ -7,7 +7,11 @@ Time line of a mapping (one clock for the CGRA and the host, as on X-HEEP):
   pays the flat launch overhead and waits for the CGRA;
 * ``im2col-ic``: per launch the host builds the next patch while the CGRA runs, so a launch
   takes max(CGRA, im2col) plus parameters and overhead; the first patch is not hidden;
-* ``im2col-oc``: the host builds each patch, then launches (nothing overlapped).
+* ``im2col-oc``: the host builds each patch, then launches (nothing overlapped);
+* ``im2col-general`` (the im2col-ic kernel over any GConv's host-built patches): as
+  ``im2col-ic``; an input-channel tile after the first then has the host add the earlier
+  tiles' partial outputs to its outputs (two loads, an add and a store per output word,
+  after the launches).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accelscope.models.cgra.isa import BRANCH_OPS, Kernel
-from accelscope.models.cgra.layout import ConvShape
+from accelscope.models.cgra.layout import ConvShape, Im2colShape
 from accelscope.models.cgra.mappings import MappingRun
 from accelscope.models.cgra.sim import CgraRunError, RunStats
 from accelscope.models.cgra.spec import CgraHostParams, CgraSpec
@@ -51,9 +55,17 @@ def naive_conv_accesses(shape: ConvShape, images: int = 1) -> int:
     return images * (2 * shape.macs + shape.K * shape.Ho * shape.Wo)
 
 
-def im2col_patch_cycles(shape: ConvShape, h: CgraHostParams) -> int:
-    words = shape.R * shape.S * shape.C
-    return words * (h.load_cycles + h.store_cycles + h.im2col_alu_per_word * h.alu_cycles)
+def im2col_patch_cycles(shape: ConvShape | Im2colShape, h: CgraHostParams) -> int:
+    """Host cycles to build one im2col patch: a load, a store and ``im2col_alu_per_word``
+    ALU instructions per word."""
+    return shape.patch_words * (h.load_cycles + h.store_cycles +
+                                h.im2col_alu_per_word * h.alu_cycles)
+
+
+def partial_add_cycles(words: int, h: CgraHostParams) -> int:
+    """Host cycles to add partial outputs into ``words`` output words: two loads, an add and
+    a store per word."""
+    return words * (2 * h.load_cycles + h.alu_cycles + h.store_cycles)
 
 
 @dataclass(frozen=True)
@@ -173,10 +185,14 @@ def price_run(run: MappingRun, spec: CgraSpec) -> Priced:
     host_cycles = {"launch": launch, "parameters": param, "output_clear": zero,
                    "im2col": im2col_total}
     active = launch + param + zero + im2col_total
+    if run.host_add_words:
+        host_cycles["partial_sums"] = partial_add_cycles(run.host_add_words, h)
+        active += host_cycles["partial_sums"]
     cycles = active + waiting  # the host is either busy or waiting for the CGRA
-    # host accesses to the banks: parameter and clearing stores, im2col loads and stores
+    # host accesses to the banks: parameter and clearing stores, im2col loads and stores,
+    # partial sums (two loads and a store per word)
     host_acc = run.host_param_words + run.host_zero_words + \
-        run.im2col_patches * 2 * run.shape.R * run.shape.S * run.shape.C
+        run.im2col_patches * 2 * run.shape.patch_words + 3 * run.host_add_words
     sram = cgra_mem_accesses(run.kernel, stats) + host_acc
     pj_acc, _ = sram_pj_per_access(spec)
     energy = cell_energy_pj(run.kernel, stats, spec)
@@ -199,5 +215,5 @@ def price_cpu(shape: ConvShape, spec: CgraSpec) -> Priced:
                   sram_accesses=acc)
 
 
-__all__ = ["Priced", "cell_energy_pj", "naive_conv_cycles", "price_cpu",
+__all__ = ["Priced", "cell_energy_pj", "naive_conv_cycles", "partial_add_cycles", "price_cpu",
            "price_run", "sram_pj_per_access"]

@@ -47,6 +47,11 @@ class ConvShape:
     def macs(self) -> int:
         return self.K * self.C * self.Ho * self.Wo * self.R * self.S
 
+    @property
+    def patch_words(self) -> int:
+        """Words of one output's im2col patch (R * S * C)."""
+        return self.R * self.S * self.C
+
     @staticmethod
     def parse(text: str) -> ConvShape:
         """``HxWxCxK`` (or ``HxCxK`` for a square input), e.g. ``16x16x16x16``."""
@@ -64,6 +69,61 @@ class ConvShape:
 
     def __str__(self) -> str:
         return f"{self.H}x{self.W}x{self.C}x{self.K}"
+
+
+@dataclass(frozen=True)
+class Im2colShape:
+    """One tile of a GConv as the general im2col path runs it (one image): ``G`` groups, each
+    with ``K`` filters over ``pixels`` output pixels; every output is the dot product of a
+    host-built patch of ``window`` (= C * R * S of the group) words with a filter row.
+
+    ``input_words``: the prepared input (padded, zero-inserted) the host keeps in the banks
+    and copies the patches from. ``shared_weights``: one set of K filter rows serves every
+    group (the constant weights of a pooling or element-wise GConv form). ``accumulate``: the
+    outputs are added to partial outputs of earlier input-channel tiles (by the host)."""
+
+    G: int
+    K: int
+    pixels: int
+    window: int
+    input_words: int = 0
+    shared_weights: bool = False
+    accumulate: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("G", "K", "pixels", "window"):
+            if getattr(self, name) < 1:
+                raise ShapeError(f"CGRA im2col tile {name} must be >= 1, got "
+                                 f"{getattr(self, name)}")
+        if self.input_words < 0:
+            raise ShapeError(f"CGRA im2col tile input_words must be >= 0, got "
+                             f"{self.input_words}")
+
+    @property
+    def L(self) -> int:
+        """Steps of the im2col-ic kernel: the window padded to a multiple of the 16 cells."""
+        return -(-self.window // 16)
+
+    @property
+    def weight_rows(self) -> int:
+        return self.K if self.shared_weights else self.G * self.K
+
+    @property
+    def outputs(self) -> int:
+        return self.G * self.K * self.pixels
+
+    @property
+    def macs(self) -> int:
+        return self.outputs * self.window
+
+    @property
+    def patch_words(self) -> int:
+        return self.window
+
+    def __str__(self) -> str:
+        return (f"G{self.G}xK{self.K}x{self.pixels}px window {self.window}"
+                + (" (shared weights)" if self.shared_weights else "")
+                + (" (+partial)" if self.accumulate else ""))
 
 
 class Layout:
