@@ -25,6 +25,7 @@ SCALE-Sim runs at about 5,000 simulated cycles per second, so the 8x8 arrays tak
 
     python bench/scalesim_reference.py [--jobs 2] [--arrays 32x32,8x8] [--dataflows os,ws,is]
                                        [--networks resnet18,mobilenet_v2] [--max-cycles N]
+                                       [--min-cycles N]
 """
 
 from __future__ import annotations
@@ -190,6 +191,9 @@ def main() -> None:
     ap.add_argument("--networks", default=",".join(NETWORKS))
     ap.add_argument("--max-cycles", type=float, default=float("inf"),
                     help="skip cases whose ideal cycle count (MACs / PEs) is larger")
+    ap.add_argument("--min-cycles", type=float, default=0.0,
+                    help="skip cases whose ideal cycle count is smaller (a second process "
+                         "can take the costliest cases)")
     args = ap.parse_args()
     py = ensure_venv()
 
@@ -212,7 +216,7 @@ def main() -> None:
                     rows, cols = (int(v) for v in arr.split("x"))
                     macs = c["macs"] / c["dp_channels"] if c["dp_channels"] else c["macs"]
                     c["cost"] = macs / (rows * cols)
-                    if c["cost"] <= args.max_cycles:
+                    if args.min_cycles <= c["cost"] <= args.max_cycles:
                         cases.append(c)
     # one SCALE-Sim run per distinct geometry; cheapest first
     groups: dict[tuple, list[dict]] = {}
