@@ -1017,7 +1017,7 @@ def _on_array(layer: LayerWorkload, spec: ScnnSpec) -> LayerResult:
     ceil(a/I)`` steps, bank conflicts, barrier, halos, PPU drain, compressed traffic. The
     accumulator applies the GConv's own reduce (a compare-and-write for max); a unit weight
     bypasses the multiplier (priced as no multiply)."""
-    from accelscope.models.systolic import array_form
+    from accelscope.models.systolic import array_form, relabel
 
     g = layer.gconv
     if _full_map_product(layer):
@@ -1049,23 +1049,13 @@ def _on_array(layer: LayerWorkload, spec: ScnnSpec) -> LayerResult:
                                     "scnn.nonconv_on: ppu")
     r = _evaluate(form, spec, path)
     energy = dict(r.energy_pj)
+    prov = {}
     if g.map_op != "mul":
         energy["multiplier"] = 0.0
-    useful = min(useful_macs(layer), r.macs_issued - r.macs_gated)
-    gf = form.gconv
-    details = {**r.details, "unit": "array", "array_form": {
-        "how": how, "form_macs": gf.macs, "G": gf.G, "K": gf.K, "C": gf.C, "R": gf.R,
-        "S": gf.S, "pe_reduce": g.reduce_op, "pe_map": g.map_op}}
-    prov = {**r.provenance, "array_form": f"run on the Cartesian-product array as its GConv "
-            f"form: {how} (nonconv_on: array)"}
-    if g.map_op != "mul":
-        prov["energy.ops"] = (prov.get("energy.ops", "") + f"; map '{g.map_op}' with unit "
-                              f"weights: the multiplier is bypassed (no int_mult energy), the "
-                              f"accumulator's add prices the '{g.reduce_op}' reduce")
-    return dataclasses.replace(r, layer=g.name, kind=g.kind, macs=g.macs,
-                               macs_useful=max(useful, 0),
-                               macs_skipped=max(g.macs - r.macs_issued, 0),
-                               energy_pj=energy, details=details, provenance=prov)
+        prov["energy.ops"] = (r.provenance.get("energy.ops", "") + f"; map '{g.map_op}' with "
+                              "unit weights: the multiplier is bypassed (no int_mult energy), "
+                              f"the accumulator's add prices the '{g.reduce_op}' reduce")
+    return relabel(r, layer, form, how, energy, "the Cartesian-product array", prov)
 
 
 def _materialise_padding(layer: LayerWorkload) -> LayerWorkload:

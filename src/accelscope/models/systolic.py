@@ -219,20 +219,30 @@ def pe_op_pj(g: GConv, table, c) -> tuple[float, str]:
 
 def as_original(r: LayerResult, layer: LayerWorkload, form: LayerWorkload, how: str,
                 table, c) -> LayerResult:
-    """A result of ``form`` (``array_form``) re-labelled as ``layer``'s: its name, kind and
-    MACs (conserved), useful MACs, and the compute energy at the PE operation of the
-    original GConv (``pe_op_pj``) instead of a MAC."""
+    """A result of ``form`` (``array_form``) re-labelled as ``layer``'s (``relabel``), with
+    the compute energy at the PE operation of the original GConv (``pe_op_pj``) instead of
+    a MAC."""
     g, gf = layer.gconv, form.gconv
     op, op_text = pe_op_pj(g, table, c)
     mac, _ = pe_op_pj(gf, table, c)
     energy = dict(r.energy_pj)
     energy["compute"] = energy.get("compute", 0.0) * op / mac
+    return relabel(r, layer, form, how, energy, "the array",
+                   {"energy.op": f"{op_text} per issued PE operation"})
+
+
+def relabel(r: LayerResult, layer: LayerWorkload, form: LayerWorkload, how: str,
+            energy: dict[str, float], unit: str, prov: dict[str, str]) -> LayerResult:
+    """A result of a GConv form re-labelled as the original ``layer``'s: its name, kind and
+    MACs (conserved), useful MACs (at most the form's issued, non-gated ones), ``energy``,
+    ``details["array_form"]`` and the provenance of the rewrite (on ``unit``)."""
+    g, gf = layer.gconv, form.gconv
     useful = min(useful_macs(layer), r.macs_issued - r.macs_gated)
     details = {**r.details, "unit": "array", "array_form": {
         "how": how, "form_macs": gf.macs, "G": gf.G, "K": gf.K, "C": gf.C, "R": gf.R,
         "S": gf.S, "pe_reduce": g.reduce_op, "pe_map": g.map_op}}
-    prov = {**r.provenance, "array_form": f"run on the array as its GConv form: {how} "
-            "(nonconv_on: array)", "energy.op": f"{op_text} per issued PE operation"}
+    prov = {**r.provenance, "array_form": f"run on {unit} as its GConv form: {how} "
+            "(nonconv_on: array)", **prov}
     return dataclasses.replace(r, layer=g.name, kind=g.kind, macs=g.macs,
                                macs_useful=max(useful, 0),
                                macs_skipped=max(g.macs - r.macs_issued, 0),
