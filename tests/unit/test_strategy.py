@@ -35,7 +35,7 @@ from accelscope.workload.execute import run_gconv
 from accelscope.workload.gconv import GConv
 
 ACCELERATORS = ("spots", "systolic-dense", "eyeriss", "scnn", "dcnn", "gemmini", "ideal",
-                "scalesim-32x32")
+                "scalesim-32x32", "openedgecgra")
 # (arch model, GConv name in tiny-allops): refusals the models document; a new one fails
 KNOWN_REFUSALS: dict[tuple[str, str], str] = {}
 

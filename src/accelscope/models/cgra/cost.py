@@ -16,7 +16,7 @@ Time line of a mapping (one clock for the CGRA and the host, as on X-HEEP):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from accelscope.models.cgra.isa import BRANCH_OPS, Kernel
 from accelscope.models.cgra.layout import ConvShape, Im2colShape
@@ -82,6 +82,35 @@ class Priced:
     @property
     def total_energy_pj(self) -> float:
         return float(sum(self.energy_pj.values()))
+
+
+@dataclass
+class Tally:
+    """Priced runs summed over the tiles of a layer, each run counted as often as its tile
+    shape occurs."""
+
+    energy_pj: dict[str, float] = field(default_factory=dict)
+    cycles: int = 0
+    cgra_cycles: int = 0
+    host_active_cycles: int = 0
+    sram_accesses: int = 0
+    host_cycles: dict[str, int] = field(default_factory=dict)
+    launches: int = 0
+    simulated_launches: int = 0  # launches run instruction by instruction (once per shape)
+    tiles: int = 0
+
+    def add(self, run: MappingRun, p: Priced, count: int) -> None:
+        self.cycles += count * p.cycles
+        self.cgra_cycles += count * p.cgra_cycles
+        self.host_active_cycles += count * p.host_active_cycles
+        self.sram_accesses += count * p.sram_accesses
+        for k, v in p.energy_pj.items():
+            self.energy_pj[k] = self.energy_pj.get(k, 0.0) + count * v
+        for k, v in p.host_cycles.items():
+            self.host_cycles[k] = self.host_cycles.get(k, 0) + count * v
+        self.launches += count * run.launches
+        self.simulated_launches += run.launches if run.complete else run.sampled_launches
+        self.tiles += count
 
 
 def sram_pj_per_access(spec: CgraSpec) -> tuple[float, str]:
@@ -215,5 +244,5 @@ def price_cpu(shape: ConvShape, spec: CgraSpec) -> Priced:
                   sram_accesses=acc)
 
 
-__all__ = ["Priced", "cell_energy_pj", "naive_conv_cycles", "partial_add_cycles", "price_cpu",
-           "price_run", "sram_pj_per_access"]
+__all__ = ["Priced", "Tally", "cell_energy_pj", "naive_conv_cycles", "partial_add_cycles",
+           "price_cpu", "price_run", "sram_pj_per_access"]

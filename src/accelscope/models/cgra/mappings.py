@@ -8,6 +8,11 @@ with the output read back from the simulated memory, the CGRA's counts summed ov
 launches, and the host work the mapping needs (launches, parameter words, memsets, im2col),
 which ``cost.py`` prices. The kernels are our own programs written from the mapping
 descriptions (docs/cgra.md); they are checked against a NumPy convolution in the tests.
+
+``run_im2col_general`` drives the im2col-ic kernel over an explicit im2col operand (patches
+and filter rows built by the host from any GConv: padding, stride, dilation, zero insertion
+and groups resolved when the host builds the patch); the ``cgra`` model runs every GConv the
+four mappings cannot express through it.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from accelscope.models.cgra.isa import Kernel, KernelBuilder
-from accelscope.models.cgra.layout import ConvShape, Layout
+from accelscope.models.cgra.layout import ConvShape, Im2colShape, Layout
 from accelscope.models.cgra.sim import Cgra, RunStats
 
 MAPPINGS = ("wp", "oc", "im2col-ic", "im2col-oc")
+#: the im2col-ic kernel over host-built patches of any multiply-and-sum GConv
+GENERAL = "im2col-general"
 
 
 @dataclass
@@ -29,8 +36,8 @@ class MappingRun:
     """One layer run through one mapping."""
 
     mapping: str
-    shape: ConvShape
-    output: np.ndarray  # (K, Ho, Wo) int32, read back from the CGRA memory
+    shape: ConvShape | Im2colShape
+    output: np.ndarray  # (K, Ho, Wo) int32 ((G, K, pixels) for GENERAL), read back from memory
     kernel: Kernel
     stats: RunStats  # CGRA counts summed over all launches
     launches: int
@@ -41,6 +48,7 @@ class MappingRun:
     im2col_overlapped: bool = False  # whether the host builds them while the CGRA runs
     launch_cycles: list[int] = field(default_factory=list)  # CGRA cycles per launch run
     sampled_launches: int | None = None  # launches simulated, when fewer than ``launches``
+    host_add_words: int = 0  # output words the host adds a partial output into (GENERAL)
 
     @property
     def complete(self) -> bool:
@@ -524,6 +532,111 @@ def run_im2col_ic(shape: ConvShape, x: np.ndarray, w: np.ndarray, cgra: Cgra,
                       host_zero_words=2 * (n - 9 * C), im2col_patches=K * Ho * Wo,
                       im2col_overlapped=True, launch_cycles=lc.cycles,
                       sampled_launches=lc.sampled(K * Ho * Wo))
+
+
+def general_layout(shape: Im2colShape, memory_bytes: int) -> tuple[Layout, dict[str, int]]:
+    """The banks' layout of ``run_im2col_general`` for one tile (checked by the caller):
+    parameter word, filter rows (16 L words each), the host's prepared input, two patch
+    buffers, the outputs and, when accumulating, the earlier tiles' partial outputs."""
+    n = 16 * shape.L
+    lay = Layout(memory_bytes, f"im2col tile {shape} with the {GENERAL} mapping")
+    at = {"params": lay.alloc("parameters", 1),
+          "weights": lay.alloc("weights", shape.weight_rows * n),
+          "input": lay.alloc("input", shape.input_words),
+          "patch A": lay.alloc("im2col patch A", n),
+          "patch B": lay.alloc("im2col patch B", n),
+          "output": lay.alloc("output", shape.outputs)}
+    if shape.accumulate:
+        at["partial"] = lay.alloc("partial outputs", shape.outputs)
+    return lay, at
+
+
+def reference_im2col(patches: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Exact int64 dot products of ``patches`` (G, pixels, window) with ``weights`` (G or 1,
+    K, window), wrapped to int32 like the datapath: (G, K, pixels)."""
+    out = np.einsum("gpw,gkw->gkp", patches.astype(np.int64),
+                    np.broadcast_to(weights, (patches.shape[0], *weights.shape[1:]))
+                    .astype(np.int64))
+    return ((out + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+def run_im2col_general(shape: Im2colShape, patches: np.ndarray, weights: np.ndarray,
+                       cgra: Cgra, on_launch: Callable[[int, RunStats], None] | None = None,
+                       max_launches: int | None = None,
+                       partial: np.ndarray | None = None) -> MappingRun:
+    """``im2col_ic_kernel(L)`` over an explicit im2col operand: one launch per output, G * K *
+    pixels launches in the im2col-ic order (for group: for filter: for pixel; each pixel's
+    patch is rebuilt for every filter), L = ceil(window / 16).
+
+    ``patches`` (G, pixels, window) int32: per group and output pixel, the window of the
+    group's C * R * S prepared-input values, built by the host (padding, stride, dilation,
+    zero insertion resolved); ``weights`` (G, K, window), or (1, K, window) with
+    ``shape.shared_weights``, in the same element order; ``partial`` (G, K, pixels) with
+    ``shape.accumulate``: the earlier input-channel tiles' partial outputs, added by the host
+    after the launches. Host work as ``run_im2col_ic``: each launch's patch built into one of
+    two buffers while the CGRA runs the previous launch (overlapped), a filter address
+    written into the parameter block when the filter changes, filter rows re-laid once as
+    zero-padded rows of 16 L words (offline, as for the other mappings; shared constant rows
+    are written by the host: parameter words, a store and an ALU instruction each), the pads
+    of the two patch buffers cleared once.
+    The prepared input block is placed for the footprint; the patches come from the caller.
+    Returns the (G, K, pixels) outputs read back from the simulated memory."""
+    from accelscope.errors import ShapeError
+
+    G, K, npix, win = shape.G, shape.K, shape.pixels, shape.window
+    wg = 1 if shape.shared_weights else G
+    if patches.shape != (G, npix, win):
+        raise ShapeError(f"im2col patches have shape {patches.shape}, the tile {shape} needs "
+                         f"{(G, npix, win)} (groups, pixels, window)")
+    if weights.shape != (wg, K, win):
+        raise ShapeError(f"im2col weights have shape {weights.shape}, the tile {shape} needs "
+                         f"{(wg, K, win)} (groups, filters, window)")
+    if shape.accumulate != (partial is not None) or (
+            partial is not None and partial.shape != (G, K, npix)):
+        raise ShapeError(f"im2col tile {shape}: partial outputs of shape (G, K, pixels) are "
+                         "needed exactly when the tile accumulates")
+    L = shape.L
+    n = 16 * L
+    lay, at = general_layout(shape, cgra.timing.memory_bytes)
+    lay.check()
+    wl = np.zeros((wg * K, n), dtype=np.int64)
+    wl[:, :win] = weights.reshape(wg * K, win)
+    wa, oa = at["weights"], at["output"]
+    cgra.write_words(wa, wl.reshape(-1).tolist())
+    bufs = [at["patch A"], at["patch B"]]
+    for b in bufs:
+        cgra.write_words(b + 4 * win, [0] * (n - win))
+    kern = im2col_ic_kernel(L)
+    lc = _Launches(on_launch, max_launches)
+    total = G * K * npix
+    for g in range(G):
+        for kk in range(K):
+            if lc.stop():
+                break
+            row = kk if shape.shared_weights else g * K + kk
+            cgra.write_words(at["params"], [wa + 4 * n * row])
+            for p in range(npix):
+                if lc.stop():
+                    break
+                buf = bufs[len(lc.cycles) % 2]
+                cgra.write_words(buf, patches[g, p].tolist())
+                out = oa + 4 * ((g * K + kk) * npix + p)
+                lc.record(cgra.run(kern, [buf + 4 * c for c in range(4)], [0, 0, out, 0]))
+    y = np.array(cgra.read_words(oa, total), dtype=np.int64).reshape(G, K, npix)
+    if partial is not None:
+        cgra.write_words(at["partial"], partial.reshape(-1).tolist())
+        y = y + partial.astype(np.int64)
+    y = ((y + 2**31) % 2**32 - 2**31).astype(np.int32)
+    # the filter address changes with every (group, filter) unless one shared row serves all
+    addr_words = 1 if shape.shared_weights and K == 1 else G * K
+    const_words = K * win if shape.shared_weights else 0
+    return MappingRun(GENERAL, shape, y, kern, lc.total, launches=total,
+                      footprint_bytes=lay.used_bytes,
+                      host_param_words=addr_words + const_words,
+                      host_zero_words=2 * (n - win), im2col_patches=total,
+                      im2col_overlapped=True, launch_cycles=lc.cycles,
+                      sampled_launches=lc.sampled(total),
+                      host_add_words=total if shape.accumulate else 0)
 
 
 RUNNERS: dict[str, Callable[..., MappingRun]] = {

@@ -1,20 +1,31 @@
 """The ``cgra`` accelerator model: a GConv of a network runs through the fastest CGRA mapping
-that can express it, tiled to fit the SRAM banks.
+that can express it, tiled to fit the SRAM banks; every other GConv runs through the general
+im2col path (the ``im2col-ic`` kernel over host-built patches, ``general.py``).
 
-What runs: multiply-accumulate convolutions with 3x3 windows, stride 1, no dilation, one
-group, zero padding (the host writes the padded tile into the banks), any batch (one image
-after another). The kernels work on int32 words; the layer's real activations and weights are
-quantised to signed 8-bit levels in 32-bit words to drive them (their cycles do not depend on
-the values: no kernel skips zeros). Everything else (pooling, element-wise, depthwise, 1x1
-and FC layers, strided convolutions) is refused with the reason: the four mappings of the CF
-'24 study do not express it.
+The four CF '24 mappings: multiply-accumulate convolutions with 3x3 windows, stride 1, no
+dilation, one group, zero padding (the host writes the padded tile into the banks), any batch
+(one image after another). The kernels work on int32 words; the layer's real activations and
+weights are quantised to signed 8-bit levels in 32-bit words to drive them (their cycles do
+not depend on the values: no kernel skips zeros).
+
+The general path (``mapping: im2col-general``): any other multiply-and-sum GConv with a
+weight (depthwise, grouped, 1x1, strided, dilated, 7x7, FC, transposed, reflect-padded)
+runs as one dot product per output on the ``im2col-ic`` kernel; a GConv that is not one
+(pooling, element-wise add / mul, per-channel scale, point-wise activation, upsampling) runs
+in its GConv form (``models.systolic.array_form``): constant, unit or activation-tensor
+weights, quantised like any operand. A max reduce has no instruction in the simulated ISA
+subset: its cycles and energy are those of the same kernel with unit weights, a stand-in
+that the result warns about. A GConv whose single row of one filter over one input channel
+does not fit the banks is refused.
 
 Tiling: a layer whose tensors do not fit the banks is cut into tiles of output channels,
 output rows (with the 2-row halo) and, for the weight-parallel mapping only (it accumulates
-partial sums in place), input channels; each tile's input, weights and (when the input
-channels are split) partial outputs come from off-chip memory and its outputs go back, over
-the spec's DRAM link, not overlapped with the CGRA (X-HEEP's DMA could overlap them; we do
-not assume it). Layers run one after another with their tensors off chip in between.
+partial sums in place), input channels; the general path's tiling is in ``general.py``. Each
+tile's input, weights and (when the input channels are split) partial outputs come from
+off-chip memory and its outputs go back, over the spec's DRAM link, not overlapped with the
+CGRA (X-HEEP's DMA could overlap them; we do not assume it). Layers run one after another
+with their tensors off chip in between. Fused post-ops (bias, scale, activation) are neither
+run nor timed, on the CGRA or the host.
 
 Simulation: each distinct tile shape is simulated instruction by instruction; with
 ``cgra.sample_launches`` > 0 only that many launches of it run and the counts are scaled to
@@ -24,6 +35,7 @@ any kernel and, on the one_to_m bus, no address-dependent latency).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -32,9 +44,10 @@ import torch
 
 from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
+from accelscope.errors import ShapeError
 from accelscope.models._common import pieces, spec_provenance, useful_macs
 from accelscope.models.base import LayerWorkload, UnsupportedLayerError, register_model
-from accelscope.models.cgra.cost import Priced, price_run, sram_pj_per_access
+from accelscope.models.cgra.cost import Tally, price_run, sram_pj_per_access
 from accelscope.models.cgra.layout import CgraMemoryError, ConvShape
 from accelscope.models.cgra.mappings import RUNNERS, MappingRun
 from accelscope.models.cgra.sim import Cgra
@@ -44,34 +57,55 @@ from accelscope.results import Access, LayerResult
 MODEL = "cgra"
 
 
-def check_supported(g) -> None:
-    """Raise ``UnsupportedLayerError`` unless a CGRA mapping can express the GConv."""
-    why = None
+def mapping_gap(g) -> str | None:
+    """Why none of the four CF '24 mappings can express the GConv (``None`` when they can):
+    they multiply-accumulate 3x3 windows at stride 1, without dilation, over all input
+    channels (one group), on a zero-padded input whose padded size gives the output."""
     if g.map_op != "mul" or g.reduce_op != "sum" or g.operand_kind != "weight":
-        why = (f"it is a {g.map_op}/{g.reduce_op} GConv with operand {g.operand_kind!r}; the "
-               "CGRA mappings only multiply-accumulate activations with weights")
-    elif (g.R, g.S) != (3, 3):
-        why = f"its window is {g.R}x{g.S}; the CGRA kernels are written for 3x3 filters"
-    elif g.G != 1:
-        why = f"it has {g.G} groups; the CGRA kernels convolve all input channels (G = 1)"
-    elif g.stride != (1, 1) or g.dilation != (1, 1) or g.input_dilation != (1, 1):
-        why = (f"stride {g.stride}, dilation {g.dilation}, input dilation "
-               f"{g.input_dilation}; the CGRA kernels run stride 1 without dilation")
-    elif g.pad_mode != "zeros" or g.pad_value != 0.0 or any(g.mean_pad):
-        why = f"padding mode {g.pad_mode!r} (value {g.pad_value}); only zero padding is done"
-    elif any(p < 0 for p in g.padding):
-        why = f"negative padding (cropping) {g.padding}"
-    if why is not None:
-        raise UnsupportedLayerError(MODEL, g, why + "; run it on another accelerator model")
+        return (f"it is a {g.map_op}/{g.reduce_op} GConv with operand {g.operand_kind!r}; the "
+                "four mappings only multiply-accumulate activations with weights")
+    if (g.R, g.S) != (3, 3):
+        return f"its window is {g.R}x{g.S}; the four mappings are written for 3x3 filters"
+    if g.G != 1:
+        return f"it has {g.G} groups; the four mappings convolve all input channels (G = 1)"
+    if g.stride != (1, 1) or g.dilation != (1, 1) or g.input_dilation != (1, 1):
+        return (f"stride {g.stride}, dilation {g.dilation}, input dilation "
+                f"{g.input_dilation}; the four mappings run stride 1 without dilation")
+    if g.pad_mode != "zeros" or g.pad_value != 0.0 or any(g.mean_pad):
+        return (f"padding mode {g.pad_mode!r} (value {g.pad_value}); the four mappings take "
+                "a zero-padded input")
+    if any(p < 0 for p in g.padding):
+        return f"negative padding (cropping) {g.padding}"
+    pt, pl, pb, pr = g.padding
+    if (g.H + pt + pb - 2, g.W + pl + pr - 2) != (g.P, g.Q):
+        return (f"padded input {g.H + pt + pb}x{g.W + pl + pr} does not give the {g.P}x{g.Q} "
+                "output of a 3x3 stride-1 window")
+    return None
 
 
 def _quantise(t: torch.Tensor) -> np.ndarray:
     """Symmetric signed 8-bit levels in int32 words (scale = max |value| / 127)."""
-    a = t.detach().to(torch.float64).numpy()
-    m = float(np.abs(a).max()) if a.size else 0.0
-    if m == 0.0:
-        return np.zeros(a.shape, dtype=np.int32)
-    return np.clip(np.rint(a / m * 127.0), -127, 127).astype(np.int32)
+    return _levels(t)[0]
+
+
+_CHUNK = 1 << 22  # elements quantised at a time (bounds the float64 temporaries)
+
+
+def _levels(t: torch.Tensor) -> tuple[np.ndarray, float]:
+    """``_quantise`` and its max |value| (0 for an all-zero tensor): a value v is the level
+    rint(v / max * 127), clipped to +-127, in float64. Non-finite values (an overflowed
+    activation) count as 0."""
+    flat = t.detach().reshape(-1)
+    if flat.is_floating_point() and not bool(torch.isfinite(flat).all()):
+        flat = torch.nan_to_num(flat, nan=0.0, posinf=0.0, neginf=0.0)
+    n = flat.numel()
+    m = float(flat.abs().max()) if n else 0.0  # exact in the tensor's own dtype
+    out = np.zeros(n, dtype=np.int32)
+    if m != 0.0:
+        for i in range(0, n, _CHUNK):
+            a = flat[i:i + _CHUNK].to(torch.float64).numpy()
+            out[i:i + _CHUNK] = np.clip(np.rint(a / m * 127.0), -127, 127)
+    return out.reshape(tuple(t.shape)), m
 
 
 @dataclass(frozen=True)
@@ -114,16 +148,14 @@ def choose_tile(mapping: str, C: int, K: int, Hp: int, Wp: int, spec: CgraSpec) 
 
 
 def _price_mapping(mapping: str, g, x: np.ndarray, w: np.ndarray, spec: CgraSpec):
-    """Tiles of one image through one mapping: (priced totals, tile, tiles, launches,
-    sampled, dram words read, dram words written)."""
+    """Tiles of one image through one mapping: (priced totals, tile, dram words read by
+    tensor, dram words written)."""
     C, Hp, Wp = x.shape
     K = w.shape[0]
     Ho = Hp - 2
     tile = choose_tile(mapping, C, K, Hp, Wp, spec)
     sample = spec.cgra.sample_launches
-    totals: dict[str, float] = {}
-    cycles = cgra_cycles = host_active = sram = 0
-    launches = sampled = n_tiles = 0
+    tally = Tally()
     rd = {"input": 0, "weight": 0, "output": 0}
     wr = 0
     for ct, nc in pieces(C, tile.C):
@@ -136,36 +168,42 @@ def _price_mapping(mapping: str, g, x: np.ndarray, w: np.ndarray, spec: CgraSpec
                     shape, np.ascontiguousarray(x[:ct, :rt + 2, :]),
                     np.ascontiguousarray(w[:kt, :ct]), cgra,
                     max_launches=sample or None)
-                p: Priced = price_run(run, spec)
-                cycles += count * p.cycles
-                cgra_cycles += count * p.cgra_cycles
-                host_active += count * p.host_active_cycles
-                sram += count * p.sram_accesses
-                for k, v in p.energy_pj.items():
-                    totals[k] = totals.get(k, 0.0) + count * v
-                launches += count * run.launches
-                sampled += run.launches if run.complete else run.sampled_launches
-                n_tiles += count
+                tally.add(run, price_run(run, spec), count)
                 rd["input"] += count * ct * (rt + 2) * Wp
                 rd["weight"] += count * kt * ct * 9
                 wr += count * kt * rt * (Wp - 2)
     if tile.C < C:  # partial outputs of every input-channel tile after the first come back
         rd["output"] += (math.ceil(C / tile.C) - 1) * K * Ho * (Wp - 2)
-    return (totals, cycles, cgra_cycles, host_active, sram, tile, n_tiles, launches, sampled,
-            rd, wr)
+    return tally, tile, rd, wr
+
+
+class _NoMappingFitsError(Exception):
+    """No CF '24 mapping fits a GConv they can express (``refused``: mapping -> why)."""
+
+    def __init__(self, refused: dict[str, str]):
+        self.refused = refused
 
 
 @register_model(MODEL, description="OpenEdgeCGRA 4x4: instruction-level simulation of the "
-                "CF '24 convolution mappings (best per layer, tiled to the banks) with the "
+                "CF '24 convolution mappings (best per layer, tiled to the banks) and of the "
+                "im2col-ic kernel over host-built patches for every other GConv, with the "
                 "host CPU's launches, parameters and im2col", uses_data=False)
 def evaluate(layer: LayerWorkload, spec: CgraSpec) -> LayerResult:
     g = layer.gconv
-    check_supported(g)
+    gap = mapping_gap(g)
+    if gap is None:
+        try:
+            return _evaluate_mappings(layer, spec)
+        except _NoMappingFitsError as exc:
+            return _evaluate_general(layer, spec, exc.refused, fallback=True)
+    return _evaluate_general(layer, spec, {m: gap for m in spec.cgra.mappings})
+
+
+def _evaluate_mappings(layer: LayerWorkload, spec: CgraSpec) -> LayerResult:
+    """A 3x3 stride-1 one-group convolution through the fastest of the spec's mappings."""
+    g = layer.gconv
     pt, pl, pb, pr = g.padding
     Hp, Wp = g.H + pt + pb, g.W + pl + pr
-    if (Hp - 2, Wp - 2) != (g.P, g.Q):
-        raise UnsupportedLayerError(MODEL, g, f"padded input {Hp}x{Wp} does not give the "
-                                    f"{g.P}x{g.Q} output of a 3x3 stride-1 window")
     if layer.input is not None and layer.operand is not None:
         x0 = _quantise(layer.input[:1])[0]
         w = _quantise(layer.operand).reshape(g.K, g.C, 3, 3)
@@ -177,9 +215,7 @@ def evaluate(layer: LayerWorkload, spec: CgraSpec) -> LayerResult:
         data = "seeded random 8-bit levels (statistical mode: no tensors)"
     x = np.zeros((g.C, Hp, Wp), np.int32)
     x[:, pt:pt + g.H, pl:pl + g.W] = x0
-    h = spec.cgra.host
     pad_words = g.C * Hp * Wp if any(g.padding) else 0
-    pad_cycles = pad_words * (h.load_cycles + h.store_cycles + h.alu_cycles)
 
     best = None
     per_mapping: dict[str, int] = {}
@@ -190,18 +226,152 @@ def evaluate(layer: LayerWorkload, spec: CgraSpec) -> LayerResult:
             continue
         try:
             got = _price_mapping(m, g, x, w, spec)
-        except CgraMemoryError as exc:
+        except (CgraMemoryError, ShapeError) as exc:  # banks, or a kernel immediate
             refused[m] = str(exc)
             continue
-        per_mapping[m] = got[1]
-        if best is None or got[1] < best[1][1]:
+        per_mapping[m] = got[0].cycles
+        if best is None or got[0].cycles < best[1][0].cycles:
             best = (m, got)
     if best is None:
-        raise UnsupportedLayerError(MODEL, g, "no mapping fits: " + "; ".join(
-            f"{m}: {r}" for m, r in refused.items()))
-    mapping, (energy, cyc, cgra_cyc, host_active, sram, tile, n_tiles, launches, sampled,
-              rd, wr) = best
-    n = g.N
+        raise _NoMappingFitsError(refused)
+    mapping, (tally, tile, rd, wr) = best
+    return _result(layer, spec, n=g.N, tally=tally, rd=rd, wr=wr, pad_words=pad_words,
+                   macs_issued=g.macs, macs_useful=useful_macs(layer), data=data,
+                   details={"mapping": mapping, "cycles_by_mapping": per_mapping,
+                            "refused": refused,
+                            "tile": {"C": tile.C, "K": tile.K, "rows": tile.rows},
+                            "tiles": tally.tiles * g.N})
+
+
+def _general_operands(layer: LayerWorkload, form: LayerWorkload, synthetic: bool):
+    """One image's int32 input (G*C, H, W) and weights (G*K or K, C, R, S) of the GConv
+    form, with the form's GConv (its constant pad value quantised with the input), whether
+    the weights are one set shared by every group, and what drove the kernel."""
+    gf = form.gconv
+    if form.input is not None:
+        xq, scale = _levels(form.input[:1])
+        x0 = xq[0].reshape(gf.G * gf.C, gf.H, gf.W)
+        data = "real activations"
+    else:
+        rng = np.random.default_rng(layer.index)
+        x0 = rng.integers(-127, 128, (gf.G * gf.C, gf.H, gf.W)).astype(np.int32)
+        scale = 127.0
+        data = "seeded random 8-bit activations (statistical mode: no tensors)"
+    if gf.pad_mode == "zeros" and gf.pad_value != 0.0:
+        level = 0 if scale == 0.0 else int(np.clip(np.rint(gf.pad_value / scale * 127.0),
+                                                   -127, 127))
+        gf = dataclasses.replace(gf, pad_value=float(level))
+    if form.operand is not None:
+        w = _quantise(form.operand).reshape(-1, gf.C, gf.R, gf.S)
+        data += (", constant weights of the GConv form" if synthetic else
+                 ", real weights" if layer.gconv.operand_kind == "weight" else
+                 ", the second activation as weights")
+    else:
+        rng = np.random.default_rng(layer.index + 1)
+        w = rng.integers(-127, 128, (gf.G * gf.K, gf.C, gf.R, gf.S)).astype(np.int32)
+        data += ", seeded random 8-bit weights"
+    shared = False
+    if synthetic and gf.G > 1:
+        per = w.reshape(gf.G, gf.K, -1)
+        if (per == per[:1]).all():
+            w, shared = w[:gf.K], True
+    return x0, w, gf, shared, data + ", quantised to 8-bit levels"
+
+
+def _evaluate_general(layer: LayerWorkload, spec: CgraSpec, refused: dict[str, str], *,
+                      fallback: bool = False) -> LayerResult:
+    """A GConv the four mappings cannot run (or that none of them fits) through the general
+    im2col path, in its GConv form where it is not a multiply-and-sum GConv with a weight."""
+    from accelscope.models.cgra import general
+    from accelscope.models.cgra.mappings import GENERAL
+    from accelscope.models.systolic import array_form
+
+    g = layer.gconv
+    why = "; ".join(sorted(set(refused.values()))) if not fallback else "no mapping fits"
+    if "im2col-ic" not in spec.cgra.mappings:
+        raise UnsupportedLayerError(MODEL, g, f"{why}; the general im2col path runs the "
+                                    "im2col-ic kernel, which cgra.mappings leaves out: add "
+                                    "im2col-ic to cgra.mappings or run it on another "
+                                    "accelerator model")
+    plain = g.map_op == "mul" and g.reduce_op == "sum" and g.operand_kind == "weight"
+    form, how = (layer, "") if plain else array_form(layer)
+    gf = form.gconv
+    if gf.map_op != "mul" or gf.reduce_op != "sum" or gf.operand_kind != "weight":
+        raise UnsupportedLayerError(MODEL, g, f"{why}, and it has no multiply-and-sum GConv "
+                                    f"form ({how}); run it on another accelerator model")
+    synthetic = not (g.map_op == "mul" and g.operand_kind in ("weight", "tensor"))
+    x0, w, gq, shared, data = _general_operands(layer, form, synthetic)
+    patches, weights = general.im2col_operands(gq, x0, w)
+    data_operand = g.operand_kind == "tensor" and g.map_op == "mul"
+    try:
+        run = general.run_general(gq, patches, weights, spec,
+                                  weight_tensor="operand" if data_operand else "weight")
+    except CgraMemoryError as exc:
+        raise UnsupportedLayerError(MODEL, g, f"{why}; the general im2col path does not fit "
+                                    f"either: {exc}; give the CGRA more memory "
+                                    "(cgra.array.n_banks or bank_bytes) or run it on "
+                                    "another accelerator model") from None
+    rd = dict(run.dram_words_read)
+    if g.operand_kind == "tensor" and g.map_op == "add":
+        # the form's channels alternate (input, operand) per group: half the words are each
+        rd["operand"] = rd["input"] // 2
+        rd["input"] -= rd["operand"]
+    Hp, Wp = general.prepared_hw(gf)
+    prepared = any(gf.padding) or gf.input_dilation != (1, 1)
+    pad_words = gf.G * gf.C * Hp * Wp if prepared else 0
+    t = run.tile
+    details = {"mapping": GENERAL, "kernel": "im2col-ic",
+               "cycles_by_mapping": {GENERAL: run.tally.cycles}, "refused": refused,
+               "tile": {"G": t.G, "K": t.K, "rows": t.rows, "C": t.C, "R": t.R},
+               "tiles": run.tally.tiles * gf.N, "window": gf.C * gf.R * gf.S,
+               "L": math.ceil(gf.C * gf.R * gf.S / 16),
+               "shared_weights": shared, "exact": run.exact,
+               "host_cycles_by_cause": {k: v * gf.N
+                                        for k, v in run.tally.host_cycles.items()}}
+    prov: dict[str, str] = {
+        "cgra.general": f"{GENERAL}: the im2col-ic kernel, one {gf.C * gf.R * gf.S}-element "
+                        "dot product per output over a host-built patch of the prepared "
+                        "input (padding, stride, dilation, zero insertion and groups resolved "
+                        "by the host)"}
+    warnings: list[str] = []
+    if fallback:
+        warnings.append("no CF '24 mapping fits the banks (" + "; ".join(
+            f"{m}: {r}" for m, r in refused.items()) + f"); ran on {GENERAL}")
+    if not plain:
+        details["array_form"] = {"how": how, "form_macs": gf.macs, "G": gf.G, "K": gf.K,
+                                 "C": gf.C, "R": gf.R, "S": gf.S, "pe_reduce": g.reduce_op,
+                                 "pe_map": g.map_op, "stand_in": g.reduce_op == "max"}
+        prov["array_form"] = f"run on the CGRA as its GConv form: {how}"
+    if g.reduce_op == "mean":
+        prov["cgra.mean"] = ("mean as a sum with the constant weight 1/taps, quantised like "
+                             "every operand (the level 127 at scale 1/(127 taps)); the "
+                             "division by the window count (a post-op) is not run, and border "
+                             "windows whose padding is not counted get 1/taps too")
+    if g.reduce_op == "max":
+        msg = ("max reduce: no max instruction in the simulated ISA subset; the cycles and "
+               "energy are the im2col-ic kernel's with unit weights (SMUL + SADD per element "
+               "where a real kernel would use SSUB and a select), a stand-in; the kernel's "
+               "output is the window sum, not the maximum")
+        warnings.append(msg)
+        prov["cgra.max"] = msg
+    issued = gf.macs
+    return _result(layer, spec, n=gf.N, tally=run.tally, rd=rd, wr=run.dram_words_written,
+                   pad_words=pad_words, macs_issued=issued,
+                   macs_useful=min(useful_macs(layer), issued), data=data,
+                   details=details, prov=prov, warnings=warnings)
+
+
+def _result(layer: LayerWorkload, spec: CgraSpec, *, n: int, tally: Tally,
+            rd: dict[str, int], wr: int, pad_words: int, macs_issued: int, macs_useful: int,
+            data: str, details: dict, prov: dict | None = None,
+            warnings: list[str] | None = None) -> LayerResult:
+    """The layer's result from the totals of one image (scaled to ``n`` images): the host's
+    padding copy, off-chip transfers (not overlapped), energy, accesses and provenance."""
+    g = layer.gconv
+    h = spec.cgra.host
+    energy, cycles, cgra_cycles = tally.energy_pj, tally.cycles, tally.cgra_cycles
+    sram, launches, sampled = tally.sram_accesses, tally.launches, tally.simulated_launches
+    pad_cycles = pad_words * (h.load_cycles + h.store_cycles + h.alu_cycles)
     energy = {k: v * n for k, v in energy.items()}
     dram_rd = {t: 32 * v * n for t, v in rd.items()}
     dram_bits_rd, dram_bits_wr = sum(dram_rd.values()), 32 * wr * n
@@ -214,7 +384,7 @@ def evaluate(layer: LayerWorkload, spec: CgraSpec) -> LayerResult:
         n * pad_cycles * h.active_pj_per_cycle
     pj_acc, sram_src = sram_pj_per_access(spec)
     energy["sram"] = energy.get("sram", 0.0) + n * 2 * pad_words * pj_acc
-    cycles = n * (cyc + pad_cycles) + dram_cycles
+    total = n * (cycles + pad_cycles) + dram_cycles
     sram_acc = n * (sram + 2 * pad_words)
     prov = {**spec_provenance(spec), **energy_provenance(table),
             "cgra.cells": "per-operation cell power: cgra.energy.op_power_w (ESL-CGRA-"
@@ -224,28 +394,29 @@ def evaluate(layer: LayerWorkload, spec: CgraSpec) -> LayerResult:
                          f"{h.launch_overhead_cycles} cycles)",
             "cgra.data": data,
             "dram": f"{dram_pj:.4g} pJ/bit, {d.bandwidth_bits_per_cycle} bit/cycle, not "
-                    "overlapped"}
-    warnings = []
-    if sampled < launches / n:
-        warnings.append(f"simulated {sampled} of {launches // n} launches per image "
+                    "overlapped", **(prov or {})}
+    warnings = list(warnings or [])
+    if sampled < launches:
+        warnings.append(f"simulated {sampled} of {launches} launches per image "
                         "instruction by instruction and scaled the counts (identical "
                         "launches; cgra.sample_launches)")
+    out_rd = dram_rd.get("output", 0)
     return LayerResult(
         layer=g.name, kind=g.kind, model=MODEL, arch=spec.name, clock_hz=float(spec.clock_hz),
-        peak_macs_per_cycle=int(spec.compute.macs_per_cycle), cycles=int(cycles),
-        macs=g.macs, macs_issued=g.macs, macs_useful=useful_macs(layer),
+        peak_macs_per_cycle=int(spec.compute.macs_per_cycle), cycles=int(total),
+        macs=g.macs, macs_issued=macs_issued, macs_useful=max(macs_useful, 0),
+        macs_skipped=max(g.macs - macs_issued, 0),
         accesses=(Access("sram", "all", reads=sram_acc, read_bits=32 * sram_acc),
                   *(Access("dram", t, reads=math.ceil(b / d.word_bits), read_bits=b)
                     for t, b in dram_rd.items() if t != "output"),
-                  Access("dram", "output", reads=math.ceil(dram_rd["output"] / d.word_bits),
+                  Access("dram", "output", reads=math.ceil(out_rd / d.word_bits),
                          writes=math.ceil(dram_bits_wr / d.word_bits),
-                         read_bits=dram_rd["output"], write_bits=dram_bits_wr)),
+                         read_bits=out_rd, write_bits=dram_bits_wr)),
         energy_pj=energy,
-        stall_cycles={"dram_transfer": dram_cycles, "host": int(cycles - dram_cycles -
-                                                                 n * cgra_cyc)},
-        details={"mapping": mapping, "cycles_by_mapping": per_mapping, "refused": refused,
-                 "tile": {"C": tile.C, "K": tile.K, "rows": tile.rows}, "tiles": n_tiles * n,
-                 "launches": launches * n, "simulated_launches": sampled * n,
-                 "cgra_cycles": n * cgra_cyc, "host_active_cycles": n * host_active,
+        stall_cycles={"dram_transfer": dram_cycles, "host": int(total - dram_cycles -
+                                                                 n * cgra_cycles)},
+        details={**details, "launches": launches * n, "simulated_launches": sampled * n,
+                 "cgra_cycles": n * cgra_cycles,
+                 "host_active_cycles": n * tally.host_active_cycles,
                  "padding_copy_cycles": n * pad_cycles},
         provenance=prov, warnings=tuple(warnings))
