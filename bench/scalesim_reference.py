@@ -25,7 +25,7 @@ SCALE-Sim runs at about 5,000 simulated cycles per second, so the 8x8 arrays tak
 
     python bench/scalesim_reference.py [--jobs 2] [--arrays 32x32,8x8] [--dataflows os,ws,is]
                                        [--networks resnet18,mobilenet_v2] [--max-cycles N]
-                                       [--min-cycles N]
+                                       [--min-cycles N] [--layers conv1,layer4_0_conv2]
 """
 
 from __future__ import annotations
@@ -191,6 +191,8 @@ def main() -> None:
     ap.add_argument("--networks", default=",".join(NETWORKS))
     ap.add_argument("--max-cycles", type=float, default=float("inf"),
                     help="skip cases whose ideal cycle count (MACs / PEs) is larger")
+    ap.add_argument("--layers", default="",
+                    help="only these layers (comma-separated names; default all)")
     ap.add_argument("--min-cycles", type=float, default=0.0,
                     help="skip cases whose ideal cycle count is smaller (a second process "
                          "can take the costliest cases)")
@@ -208,6 +210,8 @@ def main() -> None:
     cases = []
     for net in args.networks.split(","):
         for layer in conv_layers(net):
+            if args.layers and layer["layer"] not in args.layers.split(","):
+                continue
             for arr in args.arrays.split(","):
                 for df in args.dataflows.split(","):
                     c = dict(layer, array=arr, dataflow=df)
