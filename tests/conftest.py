@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from accelscope.api import lower
@@ -25,3 +26,13 @@ def assert_lowers_exactly(module: torch.nn.Module, x: torch.Tensor, tol: float =
             assert err <= tol, f"fuse={fuse} reference={reference}: relative error {err:.3e}"
         chains.append(chain)
     return chains[0]
+
+
+@pytest.fixture(scope="session")
+def allops_workloads():
+    """The workloads (real data) of the zoo net ``tiny-allops``, every GConv family."""
+    import accelscope
+    from accelscope.evaluate import build_workloads
+
+    zm = accelscope.zoo.get("tiny-allops")
+    return build_workloads(accelscope.lower(zm), zm.example_input())

@@ -213,28 +213,20 @@ def test_wp_exact_and_counts_on_a_small_layer():
 
 
 # -- the GConv model ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def allops():
-    import accelscope
-    from accelscope.evaluate import build_workloads
-
-    zm = accelscope.zoo.get("tiny-allops")
-    return build_workloads(accelscope.lower(zm), zm.example_input())
-
-
 def _with(spec, **cgra):
     return spec.model_copy(update={"cgra": spec.cgra.model_copy(update=cgra)})
 
 
-def test_gconv_model_conforms_and_runs_what_no_mapping_expresses_on_the_general_path(allops):
+def test_gconv_model_conforms_and_runs_what_no_mapping_expresses_on_the_general_path(
+        allops_workloads):
     from accelscope.models.base import UnsupportedLayerError, get_model
     from accelscope.models.conformance import check_model
 
     spec = load_arch("openedgecgra")
-    assert check_model("cgra", spec, allops) == []
+    assert check_model("cgra", spec, allops_workloads) == []
     info = get_model("cgra")
     ran = []
-    for w in allops:
+    for w in allops_workloads:
         try:
             r = info.evaluate(w, spec)
         except UnsupportedLayerError as exc:
@@ -246,14 +238,14 @@ def test_gconv_model_conforms_and_runs_what_no_mapping_expresses_on_the_general_
     # the one 3x3, stride-1, one-group conv runs on a CF '24 mapping; every other GConv on the
     # general im2col path (tests/unit/test_cgra_general.py)
     assert [r.layer for r in ran if r.details["mapping"] != "im2col-general"] == ["conv"]
-    assert len(ran) == len(allops)
+    assert len(ran) == len(allops_workloads)
 
 
-def test_sampled_launches_scale_exactly(allops):
+def test_sampled_launches_scale_exactly(allops_workloads):
     from accelscope.models.base import get_model
 
     spec = load_arch("openedgecgra")
-    conv = next(w for w in allops if w.gconv.name == "conv")
+    conv = next(w for w in allops_workloads if w.gconv.name == "conv")
     info = get_model("cgra")
     sampled = info.evaluate(conv, _with(spec, sample_launches=3))
     full = info.evaluate(conv, _with(spec, sample_launches=0))

@@ -1,6 +1,6 @@
 """The general im2col path of the OpenEdgeCGRA model: the im2col-ic kernel over host-built
 patches of any GConv (strided, padded, grouped, dilated, 1x1, FC, transposed), exact on int32
-data; every GConv of tiny-allops through it (in GConv form where it is not a convolution);
+data; every GConv of tiny-allops_workloads through it (in GConv form where it is not a convolution);
 cycles by hand; tiling with input-channel splits."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from accelscope.models.cgra.layout import Im2colShape
 from accelscope.models.cgra.mappings import GENERAL, reference_im2col, run_im2col_general
 from accelscope.models.cgra.sim import Cgra, CgraTiming
 from accelscope.workload.gconv import GConv, conv_out_size
+from tests.unit.test_cgra import _with
 
 
 def _gconv(name="t", *, G=1, K=1, C=1, H=6, W=6, R=3, S=3, stride=(1, 1), dilation=(1, 1),
@@ -110,29 +111,16 @@ def test_shared_constant_weights_serve_every_group():
 
 
 # -- the GConv model -----------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def allops():
-    import accelscope
-    from accelscope.evaluate import build_workloads
-
-    zm = accelscope.zoo.get("tiny-allops")
-    return build_workloads(accelscope.lower(zm), zm.example_input())
-
-
-def _with(spec, **cgra):
-    return spec.model_copy(update={"cgra": spec.cgra.model_copy(update=cgra)})
-
-
-def test_every_tiny_allops_gconv_runs_and_conforms(allops):
+def test_every_tiny_allops_gconv_runs_and_conforms(allops_workloads):
     """None is refused: the 3x3 stride-1 conv on a CF '24 mapping, every other GConv on the
     general path, the non-convolutions in their GConv form; max reduces are stand-ins."""
     from accelscope.models._common import useful_macs
     from accelscope.models.conformance import check_model
 
     spec = load_arch("openedgecgra")
-    assert check_model("cgra", spec, allops) == []
+    assert check_model("cgra", spec, allops_workloads) == []
     info = get_model("cgra")
-    for w in allops:
+    for w in allops_workloads:
         g = w.gconv
         r = info.evaluate(w, spec)
         assert (r.layer, r.kind, r.macs) == (g.name, g.kind, g.macs)
@@ -152,10 +140,10 @@ def test_every_tiny_allops_gconv_runs_and_conforms(allops):
         is_max = g.reduce_op == "max"
         assert any("stand-in" in x for x in r.warnings) == is_max
         assert ("cgra.max" in r.provenance) == is_max
-    add = info.evaluate(next(w for w in allops if w.gconv.name == "add"), spec)
+    add = info.evaluate(next(w for w in allops_workloads if w.gconv.name == "add"), spec)
     assert add.details["array_form"]["C"] == 2 and add.macs_issued == 2 * add.macs
     assert {a.tensor for a in add.accesses if a.level == "dram"} >= {"input", "operand"}
-    pool = info.evaluate(next(w for w in allops if w.gconv.name == "max_pool2d"), spec)
+    pool = info.evaluate(next(w for w in allops_workloads if w.gconv.name == "max_pool2d"), spec)
     assert pool.details["shared_weights"]
 
 
@@ -269,8 +257,8 @@ def test_large_layers_tile_to_the_banks():
     assert not fits(tile_shape(g, dataclasses.replace(t, rows=2 * t.rows), shared=False), spec)
 
 
-def test_refusals_name_the_gconv_and_the_fix(allops):
+def test_refusals_name_the_gconv_and_the_fix(allops_workloads):
     spec = _with(load_arch("openedgecgra"), mappings=("wp", "oc"))
-    w = next(w for w in allops if w.gconv.name == "pw")
+    w = next(w for w in allops_workloads if w.gconv.name == "pw")
     with pytest.raises(UnsupportedLayerError, match=r"'pw'.*add im2col-ic to cgra\.mappings"):
         get_model("cgra").evaluate(w, spec)

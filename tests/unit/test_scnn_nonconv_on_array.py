@@ -8,14 +8,10 @@ shipped presets) keeps them in the post-processing units.
 
 from __future__ import annotations
 
-import functools
-
 import pytest
 import torch
 
-from accelscope import lower, zoo
 from accelscope.arch import load_arch
-from accelscope.evaluate import build_workloads
 from accelscope.models.base import LayerWorkload, get_model
 from accelscope.models.conformance import check_model
 from accelscope.models.scnn import _full_map_product, execute_schedule, route
@@ -29,19 +25,9 @@ from accelscope.strategy import (
 )
 from accelscope.workload.execute import _gconv_fast
 from accelscope.workload.gconv import GConv
+from tests.unit.test_nonconv_on_array import _array, _net
 
 EVAL = get_model("scnn").evaluate
-
-
-@functools.cache
-def _net(name: str = "tiny-allops"):
-    zm = zoo.get(name)
-    chain = lower(zm)
-    return chain, build_workloads(chain, zm.example_input())
-
-
-def _array(name: str):
-    return with_nonconv_on(load_arch(name), "array")
 
 
 @pytest.mark.parametrize("arch", ["scnn", "dcnn", "dcnn-opt"])
