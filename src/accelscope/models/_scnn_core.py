@@ -413,13 +413,14 @@ def bank_of(k: torch.Tensor, p: torch.Tensor, q: torch.Tensor, f: int, banks: in
             + 4 * f * (((k // f) ^ (p >> 1) ^ (q >> 1)) % top))
 
 
-def step_cycles(act_hp: torch.Tensor, act_ok: torch.Tensor, w_kl: torch.Tensor,
-                w_rs: torch.Tensor, w_ok: torch.Tensor, g: GConv, f: int,
-                banks: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cycles of each step: the largest number of its products that land in one bank (at
-    least 1). ``act_hp`` (n, I, 2) padded coordinates (h', w') of the step's activation
-    entries, ``w_kl`` (n, F) local output channel and ``w_rs`` (n, F, 2) tap (r, s) of its
-    weight entries; ``*_ok`` mark real entries. Returns (cycles, in-plane products) per step."""
+def step_occupancy(act_hp: torch.Tensor, act_ok: torch.Tensor, w_kl: torch.Tensor,
+                   w_rs: torch.Tensor, w_ok: torch.Tensor, g: GConv, f: int,
+                   banks: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Products of each step per accumulator bank. ``act_hp`` (n, I, 2) padded coordinates
+    (h', w') of the step's activation entries, ``w_kl`` (n, F) local output channel and
+    ``w_rs`` (n, F, 2) tap (r, s) of its weight entries; ``*_ok`` mark real entries. Returns
+    (occupancy (n, banks), in-plane products (n,)); products off the output plane reach no
+    bank."""
     sh, sw = g.stride
     dh, dw = g.dilation
     p = torch.div(act_hp[:, :, None, 0] - w_rs[:, None, :, 0] * dh, sh, rounding_mode="floor")
@@ -431,7 +432,53 @@ def step_cycles(act_hp: torch.Tensor, act_ok: torch.Tensor, w_kl: torch.Tensor,
     n = b.shape[0]
     occ = torch.zeros(n, banks, dtype=torch.int32)
     occ.scatter_add_(1, b.reshape(n, -1), ok.reshape(n, -1).to(torch.int32))
-    return occ.amax(dim=1).clamp(min=1), ok.reshape(n, -1).sum(dim=1)
+    return occ, ok.reshape(n, -1).sum(dim=1)
+
+
+def step_cycles(act_hp: torch.Tensor, act_ok: torch.Tensor, w_kl: torch.Tensor,
+                w_rs: torch.Tensor, w_ok: torch.Tensor, g: GConv, f: int,
+                banks: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cycles of each step without crossbar queues (DNNsim's rule): the largest number of
+    its products that land in one bank, at least 1. Arguments as ``step_occupancy``.
+    Returns (cycles, in-plane products) per step."""
+    occ, prods = step_occupancy(act_hp, act_ok, w_kl, w_rs, w_ok, g, f, banks)
+    return occ.amax(dim=1).clamp(min=1), prods
+
+
+def queue_cycles(occ: np.ndarray, run: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cycles of steps issued through per-bank crossbar queues of ``depth`` products.
+
+    ``occ`` (n, banks): products of each step per bank; ``run`` (n,): the run (a PE's output
+    group, between two barriers) each step belongs to; within a run the steps are issued in
+    their order in the arrays. Every bank retires one product per cycle. A step issues when
+    every bank's backlog of earlier products is at most ``depth``; with backlog ``B`` before
+    it and ``a`` products of its own, the next step can issue ``max(1, max_b(B_b + a_b) -
+    depth)`` cycles later, and the backlog left is ``max(B + a - that, 0)``. Depth 0 is
+    DNNsim's stall rule (a step takes as many cycles as its busiest bank). At the end of a
+    run the backlog drains before the barrier. Returns (cycles per step, drain cycles per
+    run id 0 .. max(run))."""
+    n, banks = occ.shape
+    n_runs = int(run.max()) + 1 if n else 0
+    cycles = np.zeros(n, dtype=np.int64)
+    backlog = np.zeros((n_runs, banks), dtype=np.int64)
+    if n == 0:
+        return cycles, np.zeros(0, dtype=np.int64)
+    order = np.argsort(run, kind="stable")
+    r_sorted = run[order]
+    first = np.searchsorted(r_sorted, r_sorted, side="left")
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n) - first
+    by_pos = np.lexsort((run, pos))
+    bounds = np.searchsorted(pos[by_pos], np.arange(int(pos.max()) + 2))
+    occ64 = occ.astype(np.int64)
+    for i in range(len(bounds) - 1):
+        idx = by_pos[bounds[i]:bounds[i + 1]]
+        r = run[idx]
+        after = backlog[r] + occ64[idx]
+        d = np.maximum(after.max(axis=1) - depth, 1)
+        backlog[r] = np.maximum(after - d[:, None], 0)
+        cycles[idx] = d
+    return cycles, backlog.max(axis=1)
 
 
 def dense_in_plane_products(g: GConv) -> int:

@@ -103,6 +103,12 @@ class ScnnParams(_Spec):
     crossbar_pj_per_bit: float = Field(ge=0, description="Energy of one bit of a product "
                                                          "crossing the scatter crossbar "
                                                          "[pJ/bit]")
+    crossbar_queue_depth: int = Field(
+        default=0, ge=0,
+        description="Products each accumulator bank's input queue holds behind the one it "
+                    "retires: a step issues while every bank's backlog is at most this; 0 is "
+                    "DNNsim's rule (a step takes as many cycles as its busiest bank); default "
+                    "0, reported by defaults_used() [count]")
     conflict_exact_max_steps: int = Field(
         ge=0, description="Count bank conflicts exactly, cycle by cycle, when a layer has at "
                           "most this many multiplier steps; above it, estimate them from "
@@ -270,13 +276,14 @@ def _vector_conflicts(mask2d: np.ndarray, entries: np.ndarray, f: int, spec: Scn
     n_vec = -(-entries // f)
     total = int(n_vec.sum())
     if total <= p.conflict_exact_max_steps:
-        return _row_vector_extra(mask2d, f, p.accumulator_banks)[0], {"mode": "exact",
-                                                                      "steps": total}
+        return (_row_vector_extra(mask2d, f, p.accumulator_banks, p.crossbar_queue_depth)[0],
+                {"mode": "exact", "steps": total})
     gen = np.random.default_rng(p.sample_seed)
     order = gen.permutation(mask2d.shape[0])
     upto = int(np.searchsorted(np.cumsum(n_vec[order]), p.conflict_samples)) + 1
     rows = np.sort(order[:upto])
-    _, extra, fills = _row_vector_extra(mask2d[rows], f, p.accumulator_banks)
+    _, extra, fills = _row_vector_extra(mask2d[rows], f, p.accumulator_banks,
+                                        p.crossbar_queue_depth)
     rate = np.zeros(f + 1)
     for fl in range(1, f + 1):
         sel = fills == fl
@@ -286,8 +293,11 @@ def _vector_conflicts(mask2d: np.ndarray, entries: np.ndarray, f: int, spec: Scn
     return per_row, {"mode": "sampled", "samples": int(extra.size), "steps": total}
 
 
-def _row_vector_extra(mask2d: np.ndarray, f: int, banks: int):
-    """(extra cycles per row, extra cycles per vector, fill per vector), exactly."""
+def _row_vector_extra(mask2d: np.ndarray, f: int, banks: int, depth: int = 0):
+    """(extra cycles per row, extra cycles per vector, fill per vector), exactly. With
+    crossbar queues (``depth`` > 0) each row's vectors go through the queues in order, the
+    queues empty at the row's start; the backlog left at a row's end is not charged (at most
+    ``depth`` cycles per PE and image: the next row's products join it)."""
     out = np.zeros(mask2d.shape[0], dtype=np.float64)
     extras, fills = [], []
     for a, b in _row_chunks(*mask2d.shape):
@@ -302,7 +312,14 @@ def _row_vector_extra(mask2d: np.ndarray, f: int, banks: int):
         k = torch.from_numpy(col)
         slots[vec, rank % f] = core.bank_of(k, torch.zeros_like(k), torch.zeros_like(k), f,
                                             banks).numpy()
-        occ = (slots[:, :, None] == slots[:, None, :]).sum(-1).max(-1) - 1
+        if depth == 0:
+            occ = (slots[:, :, None] == slots[:, None, :]).sum(-1).max(-1) - 1
+        else:
+            hits = np.zeros((slots.shape[0], banks), dtype=np.int64)
+            vv, ll = np.nonzero(slots >= 0)
+            np.add.at(hits, (vv, slots[vv, ll]), 1)
+            row_of_vec = np.repeat(np.arange(b - a), n_vec_row)
+            occ = core.queue_cycles(hits, row_of_vec, depth)[0] - 1
         out[a:b] = np.bincount(np.repeat(np.arange(b - a), n_vec_row), weights=occ,
                                minlength=b - a)
         extras.append(occ)
@@ -577,7 +594,10 @@ def _conflicts(layer, spec, w, t, pairs, s, A_fill, W_fill, steps_xq, statistica
     if not statistical and total_steps <= p.conflict_exact_max_steps:
         ent = _entry_tables(g, layer.input, w, t, pairs, s, spec)
         stall = _exact_stall(g, t, pairs, ent, spec, steps_xq.shape)
-        return stall, {"mode": "exact", "steps": total_steps}
+        info = {"mode": "exact", "steps": total_steps}
+        if p.crossbar_queue_depth:
+            info["queue_depth"] = p.crossbar_queue_depth
+        return stall, info
     if statistical:
         # the rates come from synthetic i.i.d. activations at the layer's density
         gen = torch.Generator().manual_seed(p.sample_seed)
@@ -588,13 +608,30 @@ def _conflicts(layer, spec, w, t, pairs, s, A_fill, W_fill, steps_xq, statistica
     else:
         ent = _entry_tables(g, layer.input, w, t, pairs, s, spec)
         A_s = A_fill
-    rho, n_samp = _sample_rates(g, t, pairs, ent, A_s, W_fill, spec)
+    tail = 0.0
+    if p.crossbar_queue_depth == 0:
+        rho, n_samp = _sample_rates(g, t, pairs, ent, A_s, W_fill, spec)
+    else:
+        rho, n_samp, tail = _sample_queue_rates(g, t, pairs, ent, spec)
     # stall[x, q] = sum_j sum_af A[x, g(q), j, af] * sum_wf W[q, j, wf] * rho[wf, af]
     wr = torch.einsum("qjw,wa->qja", W_fill, rho).reshape(W_fill.shape[0], -1)
     a = A_fill.reshape(A_fill.shape[0], A_fill.shape[1], -1)
     stall = core.pair_contract(a, wr, torch.from_numpy(pairs.grp))
+    if tail:
+        # each PE's output group ends by draining the backlog: charged to the group's first
+        # pair that has steps
+        kg = torch.from_numpy(pairs.kg)
+        busy = steps_xq > 0
+        seen = torch.zeros(steps_xq.shape[0], t.groups_k, dtype=torch.bool)
+        for q in range(steps_xq.shape[1]):
+            add = busy[:, q] & ~seen[:, kg[q]]
+            stall[:, q] += add.to(torch.float64) * tail
+            seen[:, kg[q]] |= add
     info = {"mode": "sampled", "samples": n_samp, "steps": total_steps,
             "mean_extra_cycles_full_step": float(rho[-1, -1])}
+    if p.crossbar_queue_depth:
+        info["queue_depth"] = p.crossbar_queue_depth
+        info["mean_drain_per_group"] = tail
     return stall, info
 
 
@@ -662,8 +699,8 @@ def _x_to_tile(x: torch.Tensor, g, t, pr, pc):
 
 
 def _gather_steps(g, t, pairs, ent: _Entries, spec, x, q, j, i_vec, j_vec, af, wf):
-    """Cycles and in-plane products of the steps (x, pair q, channel-phase j, activation vector
-    i_vec, weight vector j_vec) with fills af, wf."""
+    """Bank occupancy (n, banks) and in-plane products of the steps (x, pair q,
+    channel-phase j, activation vector i_vec, weight vector j_vec) with fills af, wf."""
     p = spec.scnn
     F, Iv = p.weight_vector, p.activation_vector
     pr, pc = int(spec.compute.array[0]), int(spec.compute.array[1])
@@ -686,37 +723,64 @@ def _gather_steps(g, t, pairs, ent: _Entries, spec, x, q, j, i_vec, j_vec, af, w
     hp = ent.a_hp[a_idx] if ent.a_hp.numel() else torch.zeros(*a_idx.shape, 2, dtype=torch.long)
     kl = ent.w_kl[w_idx]
     rs = ent.w_rs[w_idx]
-    return core.step_cycles(hp, a_ok, kl, rs, w_ok, g, F, p.accumulator_banks)
+    return core.step_occupancy(hp, a_ok, kl, rs, w_ok, g, F, p.accumulator_banks)
+
+
+def _expand_blocks(t, pairs, ent: _Entries, spec, g, bx, bq, bj):
+    """Every step of the blocks (pass*PE bx, pair bq, channel-phase bj), in loop order
+    (activation vector outer, weight vector inner): (block index, i_vec, j_vec, af, wf)."""
+    p = spec.scnn
+    F, Iv = p.weight_vector, p.activation_vector
+    Q, J = pairs.n, g.C * t.phases
+    ea_ent = core.arrange_x(ent.a_fill_ent, g.N, g.G, t)    # (X, G, J) entries
+    w_ent = torch.from_numpy(np.diff(ent.w_ptr).astype(np.float64)).reshape(Q, J)
+    a_ent = ea_ent[bx, torch.from_numpy(pairs.grp)[bq], bj]
+    we = w_ent[bq, bj]
+    va = torch.ceil(a_ent / Iv).long()
+    vw = torch.ceil(we / F).long()
+    cnt = va * vw
+    b = torch.repeat_interleave(torch.arange(bx.shape[0]), cnt)
+    start = torch.cumsum(cnt, 0) - cnt
+    off = torch.arange(int(cnt.sum())) - start[b]
+    i_vec = off // vw[b]
+    j_vec = off % vw[b]
+    af = (a_ent.long()[b] - i_vec * Iv).clamp(max=Iv)
+    wf = (we.long()[b] - j_vec * F).clamp(max=F)
+    return b, i_vec, j_vec, af, wf
 
 
 def _exact_stall(g, t, pairs, ent: _Entries, spec, shape) -> torch.Tensor:
+    """Extra cycles per (pass*PE, pair) of every step, counted one by one (and, with
+    crossbar queues, the backlog drained at the end of each PE's output group)."""
     p = spec.scnn
     F, Iv = p.weight_vector, p.activation_vector
     X, Q = shape
     J = g.C * t.phases
-    ea_ent = core.arrange_x(ent.a_fill_ent, g.N, g.G, t)    # (X, G, J) entries
+    ea_ent = core.arrange_x(ent.a_fill_ent, g.N, g.G, t)
     w_ent = torch.from_numpy(np.diff(ent.w_ptr).astype(np.float64)).reshape(Q, J)
-    grp = torch.from_numpy(pairs.grp)
-    a_q = ea_ent[:, grp, :]                              # (X, Q, J)
-    va = torch.ceil(a_q / Iv)
-    vw = torch.ceil(w_ent / F)
-    nsteps = (va * vw[None]).long()
+    a_q = ea_ent[:, torch.from_numpy(pairs.grp), :]           # (X, Q, J)
+    nsteps = torch.ceil(a_q / Iv) * torch.ceil(w_ent / F)[None]
     blk = torch.nonzero(nsteps > 0)
     if blk.numel() == 0:
         return torch.zeros(shape, dtype=torch.float64)
     bx, bq, bj = blk[:, 0], blk[:, 1], blk[:, 2]
-    cnt = nsteps[bx, bq, bj]
-    b = torch.repeat_interleave(torch.arange(blk.shape[0]), cnt)
-    start = torch.cumsum(cnt, 0) - cnt
-    off = torch.arange(int(cnt.sum())) - start[b]
-    nvw = vw[bq, bj].long()[b]
-    i_vec = off // nvw
-    j_vec = off % nvw
-    af = (a_q[bx, bq, bj].long()[b] - i_vec * Iv).clamp(max=Iv)
-    wf = (w_ent[bq, bj].long()[b] - j_vec * F).clamp(max=F)
-    cyc, _ = _gather_steps(g, t, pairs, ent, spec, bx[b], bq[b], bj[b], i_vec, j_vec, af, wf)
+    b, i_vec, j_vec, af, wf = _expand_blocks(t, pairs, ent, spec, g, bx, bq, bj)
+    occ, _ = _gather_steps(g, t, pairs, ent, spec, bx[b], bq[b], bj[b], i_vec, j_vec, af, wf)
+    sx, sq = bx[b], bq[b]
     stall = torch.zeros(X * Q, dtype=torch.float64)
-    stall.index_add_(0, (bx * Q + bq)[b], (cyc - 1).to(torch.float64))
+    if p.crossbar_queue_depth == 0:
+        cyc = occ.amax(dim=1).clamp(min=1)
+        stall.index_add_(0, sx * Q + sq, (cyc - 1).to(torch.float64))
+        return stall.reshape(X, Q)
+    run = (sx * t.groups_k + torch.from_numpy(pairs.kg)[sq]).numpy()
+    cyc, tail = core.queue_cycles(occ.numpy(), run, p.crossbar_queue_depth)
+    stall.index_add_(0, sx * Q + sq, torch.from_numpy(cyc - 1).to(torch.float64))
+    # the drain of a run's backlog is charged to the pair of its last step
+    last = np.full(tail.shape[0], -1, dtype=np.int64)
+    np.maximum.at(last, run, np.arange(run.shape[0]))
+    has = last >= 0
+    li = torch.from_numpy(last[has])
+    stall.index_add_(0, sx[li] * Q + sq[li], torch.from_numpy(tail[has]).to(torch.float64))
     return stall.reshape(X, Q)
 
 
@@ -761,11 +825,74 @@ def _sample_rates(g, t, pairs, ent: _Entries, A_fill, W_fill, spec):
             fw = full_w[q, jj].long()
             i_vec = _uniform_below(fa, gen) if af == Iv else fa
             j_vec = _uniform_below(fw, gen) if wf == F else fw
-            cyc, _ = _gather_steps(g, t, pairs, ent, spec, x, q, jj, i_vec, j_vec,
+            occ, _ = _gather_steps(g, t, pairs, ent, spec, x, q, jj, i_vec, j_vec,
                                    torch.full((n,), af), torch.full((n,), wf))
+            cyc = occ.amax(dim=1).clamp(min=1)
             rho[wf - 1, af - 1] = float((cyc - 1).to(torch.float64).mean())
             n_total += n
     return rho, n_total
+
+
+def _sample_queue_rates(g, t, pairs, ent: _Entries, spec):
+    """With crossbar queues a step's extra cycles depend on the backlog earlier steps left,
+    so steps are sampled in *windows*: a window starts at a block (PE, pair, channel-phase)
+    drawn in proportion to its steps and follows the loop order through the next channels
+    of that PE and pair for ``warm + 48`` steps; the queues start empty and the first
+    ``warm`` steps (2 x depth, at least 8) are not measured. Returns (mean extra cycles per
+    (weight fill, activation fill) class, measured steps, mean backlog at a window's end
+    -- what a PE's output group drains before its barrier)."""
+    p = spec.scnn
+    F, Iv, depth = p.weight_vector, p.activation_vector, p.crossbar_queue_depth
+    Q, J = pairs.n, g.C * t.phases
+    warm = max(8, 2 * depth)
+    length = warm + 48
+    n_win = max(1, -(-p.conflict_samples // 48))
+    ea_ent = core.arrange_x(ent.a_fill_ent, g.N, g.G, t)
+    w_ent = torch.from_numpy(np.diff(ent.w_ptr).astype(np.float64)).reshape(Q, J)
+    a_q = ea_ent[:, torch.from_numpy(pairs.grp), :]
+    nsteps = (torch.ceil(a_q / Iv) * torch.ceil(w_ent / F)[None])   # (X, Q, J)
+    flat = nsteps.reshape(-1)
+    gen = torch.Generator().manual_seed(p.sample_seed)
+    starts = torch.multinomial(flat / flat.sum(), n_win, replacement=True, generator=gen)
+    cum = torch.cumsum(nsteps, dim=2)                                   # (X, Q, J)
+    bx_l, bq_l, bj_l, win_l = [], [], [], []
+    for wi, st in enumerate(starts.tolist()):
+        x, rem = divmod(st, Q * J)
+        q, j = divmod(rem, J)
+        before = float(cum[x, q, j - 1]) if j else 0.0
+        stop = int(torch.searchsorted(cum[x, q], torch.tensor(before + length,
+                                                              dtype=torch.float64)))
+        js = torch.arange(j, min(stop + 1, J))
+        js = js[nsteps[x, q, js] > 0]
+        bx_l.append(torch.full_like(js, x))
+        bq_l.append(torch.full_like(js, q))
+        bj_l.append(js)
+        win_l.append(torch.full_like(js, wi))
+    bx, bq, bj, win = (torch.cat(v) for v in (bx_l, bq_l, bj_l, win_l))
+    b, i_vec, j_vec, af, wf = _expand_blocks(t, pairs, ent, spec, g, bx, bq, bj)
+    run = win[b].numpy()
+    first = np.searchsorted(run, run, side="left")          # windows are contiguous
+    pos = np.arange(run.shape[0]) - first
+    keep = torch.from_numpy(pos < length)
+    b, i_vec, j_vec, af, wf = (v[keep] for v in (b, i_vec, j_vec, af, wf))
+    run, pos = run[keep.numpy()], pos[keep.numpy()]
+    occ, _ = _gather_steps(g, t, pairs, ent, spec, bx[b], bq[b], bj[b], i_vec, j_vec, af, wf)
+    cyc, tail = core.queue_cycles(occ.numpy(), run, depth)
+    extra = torch.from_numpy(cyc - 1).to(torch.float64)
+    meas = torch.from_numpy(pos >= warm)
+    if not bool(meas.any()):
+        meas = torch.ones_like(meas)
+    cls = (wf - 1) * Iv + (af - 1)
+    tot = torch.zeros(F * Iv, dtype=torch.float64).index_add_(0, cls[meas], extra[meas])
+    cnt = torch.zeros(F * Iv, dtype=torch.float64).index_add_(0, cls[meas],
+                                                              torch.ones(int(meas.sum()),
+                                                                         dtype=torch.float64))
+    mean = float(extra[meas].mean())
+    rho = torch.where(cnt > 0, tot / cnt.clamp(min=1), mean).reshape(F, Iv)
+    full = np.zeros(tail.shape[0], dtype=bool)
+    np.logical_or.at(full, run, pos >= length - 1)
+    tail_mean = float(tail[full].mean()) if full.any() else float(tail.mean())
+    return rho, int(meas.sum()), tail_mean
 
 
 def _uniform_below(n: torch.Tensor, gen: torch.Generator) -> torch.Tensor:

@@ -1,0 +1,105 @@
+"""How SCNN's published comparison numbers move with the unknowns of our model.
+
+The paper's text of its crossbar (does a bank conflict stall the PE, or do queues absorb
+it?) and its DCNN microarchitecture were not available (docs/scnn.md). This script re-runs
+the validation's density sweep (GoogLeNet's convolutions re-drawn at densities 0.1 ... 1.0,
+activations on chip, as ``accelscope validate --only scnn``) with SCNN's crossbar queue depth
+set to each value of ``--depths`` (0 = DNNsim's stall rule, the preset) and prints the
+sweep targets beside the paper's, plus the energy at 0.1 / 1.0 split into on-chip and DRAM
+parts. With ``--networks`` it also prints the pruned-network speed-ups (slower: three
+networks per depth). Prints numbers; asserts nothing.
+
+Usage: python bench/scnn_sensitivity.py [--depths 0,1,4] [--networks]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+PAPER = {"perf@1.0": 0.79, "energy@1.0": 1.33, "perf break-even": 0.85,
+         "energy break-even": 0.83, "vs dcnn-opt break-even": 0.6, "speed-up@0.1": 24.0,
+         "energy@0.1": 0.06}
+
+
+def sweep_targets(depth: int) -> tuple[dict[str, float], dict[str, float]]:
+    from accelscope.report.density_sweep import density_sweep
+    from accelscope.validate.scnn_targets import SWEEP_DENSITIES, crossing, paper_spec
+
+    specs = [paper_spec("scnn", crossbar_queue_depth=depth), paper_spec("dcnn"),
+             paper_spec("dcnn-opt")]
+    df = density_sweep("googlenet", specs, SWEEP_DENSITIES, None)
+
+    def at(d: float, col: str) -> float:
+        row = df[(df["arch"] == "scnn") & ((df["density"] - d).abs() < 1e-9)]
+        return float(row[col].iloc[0])
+
+    out = {"perf@1.0": at(1.0, "speedup"), "energy@1.0": at(1.0, "energy_rel"),
+           "perf break-even": crossing(df, "speedup"),
+           "energy break-even": crossing(df, "energy_rel"),
+           "vs dcnn-opt break-even": crossing(df, "energy_rel", "dcnn-opt"),
+           "speed-up@0.1": at(0.1, "speedup"), "energy@0.1": at(0.1, "energy_rel")}
+    return out, _onchip_split(depth)
+
+
+def _onchip_split(depth: int) -> dict[str, float]:
+    """SCNN / DCNN energy at densities 0.1 and 1.0 without DRAM, and DRAM's share of each."""
+    from accelscope.models.base import get_model
+    from accelscope.report.density_sweep import _chain, _layers, synthetic_workload
+    from accelscope.validate.scnn_targets import paper_spec
+
+    chain = _chain("googlenet")
+    layers = _layers(chain, False)
+    specs = {"scnn": paper_spec("scnn", crossbar_queue_depth=depth), "dcnn": paper_spec("dcnn")}
+    out = {}
+    for di, d in ((0, 0.1), (9, 1.0)):   # the sweep's seeds for these densities
+        tot = {a: [0.0, 0.0] for a in specs}
+        for li, g in enumerate(layers):
+            w = synthetic_workload(g, d, di * 10_007 + li, chain.name)
+            for a, s in specs.items():
+                r = get_model("scnn").evaluate(w, s)
+                dram = r.energy_pj.get("dram", 0.0)
+                tot[a][0] += r.total_energy_pj - dram
+                tot[a][1] += dram
+        out[f"on-chip energy@{d}"] = tot["scnn"][0] / tot["dcnn"][0]
+        out[f"SCNN DRAM share@{d}"] = tot["scnn"][1] / sum(tot["scnn"])
+    return out
+
+
+def network_speedups(depth: int) -> dict[str, float]:
+    from accelscope.models.base import get_model
+    from accelscope.validate.scnn_targets import NETWORKS, _workloads, paper_spec
+
+    specs = {"scnn": paper_spec("scnn", crossbar_queue_depth=depth), "dcnn": paper_spec("dcnn")}
+    out = {}
+    for net in NETWORKS:
+        sec = {a: sum(get_model("scnn").evaluate(w, s).seconds for w in _workloads(net))
+               for a, s in specs.items()}
+        out[f"speed-up {net}"] = sec["dcnn"] / sec["scnn"]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--depths", default="0,1,4")
+    ap.add_argument("--networks", action="store_true")
+    args = ap.parse_args()
+    depths = [int(x) for x in args.depths.split(",")]
+    rows: dict[str, dict[int, float]] = {}
+    for dq in depths:
+        t0 = time.perf_counter()
+        sweep, split = sweep_targets(dq)
+        nets = network_speedups(dq) if args.networks else {}
+        for k, v in {**sweep, **split, **nets}.items():
+            rows.setdefault(k, {})[dq] = v
+        print(f"queue depth {dq}: {time.perf_counter() - t0:.0f} s")
+    head = "".join(f"{'depth ' + str(d):>10}" for d in depths)
+    print(f"{'target':<26}{'paper':>8}{head}")
+    for k, vals in rows.items():
+        pub = PAPER.get(k)
+        print(f"{k:<26}{'' if pub is None else f'{pub:g}':>8}"
+              + "".join(f"{vals[d]:>10.3f}" for d in depths))
+
+
+if __name__ == "__main__":
+    main()
