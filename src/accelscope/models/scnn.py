@@ -726,15 +726,25 @@ def _gather_steps(g, t, pairs, ent: _Entries, spec, x, q, j, i_vec, j_vec, af, w
     return core.step_occupancy(hp, a_ok, kl, rs, w_ok, g, F, p.accumulator_banks)
 
 
+def _block_entries(g, t, pairs, ent: _Entries, spec):
+    """Per block (pass*PE, pair, channel-phase): activation entries, weight entries of the
+    pair (Q, J) and steps ``ceil(a/I) * ceil(w/F)``."""
+    p = spec.scnn
+    ea_ent = core.arrange_x(ent.a_fill_ent, g.N, g.G, t)    # (X, G, J) entries
+    w_ent = torch.from_numpy(np.diff(ent.w_ptr).astype(np.float64)).reshape(
+        pairs.n, g.C * t.phases)
+    a_q = ea_ent[:, torch.from_numpy(pairs.grp), :]         # (X, Q, J)
+    nsteps = torch.ceil(a_q / p.activation_vector) * torch.ceil(w_ent / p.weight_vector)[None]
+    return a_q, w_ent, nsteps
+
+
 def _expand_blocks(t, pairs, ent: _Entries, spec, g, bx, bq, bj):
     """Every step of the blocks (pass*PE bx, pair bq, channel-phase bj), in loop order
     (activation vector outer, weight vector inner): (block index, i_vec, j_vec, af, wf)."""
     p = spec.scnn
     F, Iv = p.weight_vector, p.activation_vector
-    Q, J = pairs.n, g.C * t.phases
-    ea_ent = core.arrange_x(ent.a_fill_ent, g.N, g.G, t)    # (X, G, J) entries
-    w_ent = torch.from_numpy(np.diff(ent.w_ptr).astype(np.float64)).reshape(Q, J)
-    a_ent = ea_ent[bx, torch.from_numpy(pairs.grp)[bq], bj]
+    a_q, w_ent, _ = _block_entries(g, t, pairs, ent, spec)
+    a_ent = a_q[bx, bq, bj]
     we = w_ent[bq, bj]
     va = torch.ceil(a_ent / Iv).long()
     vw = torch.ceil(we / F).long()
@@ -753,13 +763,8 @@ def _exact_stall(g, t, pairs, ent: _Entries, spec, shape) -> torch.Tensor:
     """Extra cycles per (pass*PE, pair) of every step, counted one by one (and, with
     crossbar queues, the backlog drained at the end of each PE's output group)."""
     p = spec.scnn
-    F, Iv = p.weight_vector, p.activation_vector
     X, Q = shape
-    J = g.C * t.phases
-    ea_ent = core.arrange_x(ent.a_fill_ent, g.N, g.G, t)
-    w_ent = torch.from_numpy(np.diff(ent.w_ptr).astype(np.float64)).reshape(Q, J)
-    a_q = ea_ent[:, torch.from_numpy(pairs.grp), :]           # (X, Q, J)
-    nsteps = torch.ceil(a_q / Iv) * torch.ceil(w_ent / F)[None]
+    _, _, nsteps = _block_entries(g, t, pairs, ent, spec)
     blk = torch.nonzero(nsteps > 0)
     if blk.numel() == 0:
         return torch.zeros(shape, dtype=torch.float64)
@@ -847,10 +852,7 @@ def _sample_queue_rates(g, t, pairs, ent: _Entries, spec):
     warm = max(8, 2 * depth)
     length = warm + 48
     n_win = max(1, -(-p.conflict_samples // 48))
-    ea_ent = core.arrange_x(ent.a_fill_ent, g.N, g.G, t)
-    w_ent = torch.from_numpy(np.diff(ent.w_ptr).astype(np.float64)).reshape(Q, J)
-    a_q = ea_ent[:, torch.from_numpy(pairs.grp), :]
-    nsteps = (torch.ceil(a_q / Iv) * torch.ceil(w_ent / F)[None])   # (X, Q, J)
+    _, _, nsteps = _block_entries(g, t, pairs, ent, spec)           # (X, Q, J)
     flat = nsteps.reshape(-1)
     gen = torch.Generator().manual_seed(p.sample_seed)
     starts = torch.multinomial(flat / flat.sum(), n_win, replacement=True, generator=gen)
