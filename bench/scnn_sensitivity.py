@@ -19,7 +19,9 @@ import time
 
 PAPER = {"perf@1.0": 0.79, "energy@1.0": 1.33, "perf break-even": 0.85,
          "energy break-even": 0.83, "vs dcnn-opt break-even": 0.6, "speed-up@0.1": 24.0,
-         "energy@0.1": 0.06}
+         "energy@0.1": 0.06, "speed-up alexnet": 2.37, "speed-up googlenet": 2.19,
+         "speed-up vggnet": 3.52, "64x16 over 4x256": 1.11, "utilization 64x16": 0.59,
+         "utilization 4x256": 0.35}
 
 
 def sweep_targets(depth: int) -> tuple[dict[str, float], dict[str, float]]:
@@ -67,15 +69,29 @@ def _onchip_split(depth: int) -> dict[str, float]:
 
 
 def network_speedups(depth: int) -> dict[str, float]:
+    """Pruned-network speed-ups over DCNN, and the PE-granularity comparison on GoogLeNet
+    (64 PEs x 16 multipliers against 4 x 256, both with this queue depth)."""
+    from accelscope.arch import load_arch
     from accelscope.models.base import get_model
-    from accelscope.validate.scnn_targets import NETWORKS, _workloads, paper_spec
+    from accelscope.validate.scnn_targets import NETWORKS, _granular_spec, _workloads, paper_spec
 
-    specs = {"scnn": paper_spec("scnn", crossbar_queue_depth=depth), "dcnn": paper_spec("dcnn")}
+    coarse = _granular_spec().model_dump()
+    coarse["scnn"]["crossbar_queue_depth"] = depth
+    specs = {"scnn": paper_spec("scnn", crossbar_queue_depth=depth), "dcnn": paper_spec("dcnn"),
+             "scnn-4x256": load_arch(coarse)}
     out = {}
     for net in NETWORKS:
-        sec = {a: sum(get_model("scnn").evaluate(w, s).seconds for w in _workloads(net))
-               for a, s in specs.items()}
-        out[f"speed-up {net}"] = sec["dcnn"] / sec["scnn"]
+        archs = specs if net == "googlenet" else {a: specs[a] for a in ("scnn", "dcnn")}
+        tot = {}
+        for a, s in archs.items():
+            rs = [get_model("scnn").evaluate(w, s) for w in _workloads(net)]
+            tot[a] = (sum(r.seconds for r in rs), sum(r.macs_useful for r in rs)
+                      / (sum(r.cycles for r in rs) * s.compute.macs_per_cycle))
+        out[f"speed-up {net}"] = tot["dcnn"][0] / tot["scnn"][0]
+        if net == "googlenet":
+            out["64x16 over 4x256"] = tot["scnn-4x256"][0] / tot["scnn"][0]
+            out["utilization 64x16"] = tot["scnn"][1]
+            out["utilization 4x256"] = tot["scnn-4x256"][1]
     return out
 
 
