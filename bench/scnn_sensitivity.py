@@ -32,8 +32,8 @@ def sweep_targets(depth: int) -> tuple[dict[str, float], dict[str, float]]:
              paper_spec("dcnn-opt")]
     df = density_sweep("googlenet", specs, SWEEP_DENSITIES, None)
 
-    def at(d: float, col: str) -> float:
-        row = df[(df["arch"] == "scnn") & ((df["density"] - d).abs() < 1e-9)]
+    def at(d: float, col: str, arch: str = "scnn") -> float:
+        row = df[(df["arch"] == arch) & ((df["density"] - d).abs() < 1e-9)]
         return float(row[col].iloc[0])
 
     out = {"perf@1.0": at(1.0, "speedup"), "energy@1.0": at(1.0, "energy_rel"),
@@ -41,31 +41,13 @@ def sweep_targets(depth: int) -> tuple[dict[str, float], dict[str, float]]:
            "energy break-even": crossing(df, "energy_rel"),
            "vs dcnn-opt break-even": crossing(df, "energy_rel", "dcnn-opt"),
            "speed-up@0.1": at(0.1, "speedup"), "energy@0.1": at(0.1, "energy_rel")}
-    return out, _onchip_split(depth)
-
-
-def _onchip_split(depth: int) -> dict[str, float]:
-    """SCNN / DCNN energy at densities 0.1 and 1.0 without DRAM, and DRAM's share of each."""
-    from accelscope.models.base import get_model
-    from accelscope.report.density_sweep import _chain, _layers, synthetic_workload
-    from accelscope.validate.scnn_targets import paper_spec
-
-    chain = _chain("googlenet")
-    layers = _layers(chain, False)
-    specs = {"scnn": paper_spec("scnn", crossbar_queue_depth=depth), "dcnn": paper_spec("dcnn")}
-    out = {}
-    for di, d in ((0, 0.1), (9, 1.0)):   # the sweep's seeds for these densities
-        tot = {a: [0.0, 0.0] for a in specs}
-        for li, g in enumerate(layers):
-            w = synthetic_workload(g, d, di * 10_007 + li, chain.name)
-            for a, s in specs.items():
-                r = get_model("scnn").evaluate(w, s)
-                dram = r.energy_pj.get("dram", 0.0)
-                tot[a][0] += r.total_energy_pj - dram
-                tot[a][1] += dram
-        out[f"on-chip energy@{d}"] = tot["scnn"][0] / tot["dcnn"][0]
-        out[f"SCNN DRAM share@{d}"] = tot["scnn"][1] / sum(tot["scnn"])
-    return out
+    split = {}
+    for d in (0.1, 1.0):   # SCNN / DCNN energy without DRAM, and DRAM's share of SCNN's
+        e, dram = ({a: at(d, col, a) for a in ("scnn", "dcnn")}
+                   for col in ("energy_pj", "dram_energy_pj"))
+        split[f"on-chip energy@{d}"] = (e["scnn"] - dram["scnn"]) / (e["dcnn"] - dram["dcnn"])
+        split[f"SCNN DRAM share@{d}"] = dram["scnn"] / e["scnn"]
+    return out, split
 
 
 def network_speedups(depth: int) -> dict[str, float]:

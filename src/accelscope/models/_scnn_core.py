@@ -435,14 +435,10 @@ def step_occupancy(act_hp: torch.Tensor, act_ok: torch.Tensor, w_kl: torch.Tenso
     return occ, ok.reshape(n, -1).sum(dim=1)
 
 
-def step_cycles(act_hp: torch.Tensor, act_ok: torch.Tensor, w_kl: torch.Tensor,
-                w_rs: torch.Tensor, w_ok: torch.Tensor, g: GConv, f: int,
-                banks: int) -> tuple[torch.Tensor, torch.Tensor]:
+def stall_rule_cycles(occ: torch.Tensor) -> torch.Tensor:
     """Cycles of each step without crossbar queues (DNNsim's rule): the largest number of
-    its products that land in one bank, at least 1. Arguments as ``step_occupancy``.
-    Returns (cycles, in-plane products) per step."""
-    occ, prods = step_occupancy(act_hp, act_ok, w_kl, w_rs, w_ok, g, f, banks)
-    return occ.amax(dim=1).clamp(min=1), prods
+    its products in one bank (``occ`` (n, banks) from ``step_occupancy``), at least 1."""
+    return occ.amax(dim=1).clamp(min=1)
 
 
 def queue_cycles(occ: np.ndarray, run: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:

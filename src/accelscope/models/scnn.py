@@ -774,7 +774,7 @@ def _exact_stall(g, t, pairs, ent: _Entries, spec, shape) -> torch.Tensor:
     sx, sq = bx[b], bq[b]
     stall = torch.zeros(X * Q, dtype=torch.float64)
     if p.crossbar_queue_depth == 0:
-        cyc = occ.amax(dim=1).clamp(min=1)
+        cyc = core.stall_rule_cycles(occ)
         stall.index_add_(0, sx * Q + sq, (cyc - 1).to(torch.float64))
         return stall.reshape(X, Q)
     run = (sx * t.groups_k + torch.from_numpy(pairs.kg)[sq]).numpy()
@@ -832,7 +832,7 @@ def _sample_rates(g, t, pairs, ent: _Entries, A_fill, W_fill, spec):
             j_vec = _uniform_below(fw, gen) if wf == F else fw
             occ, _ = _gather_steps(g, t, pairs, ent, spec, x, q, jj, i_vec, j_vec,
                                    torch.full((n,), af), torch.full((n,), wf))
-            cyc = occ.amax(dim=1).clamp(min=1)
+            cyc = core.stall_rule_cycles(occ)
             rho[wf - 1, af - 1] = float((cyc - 1).to(torch.float64).mean())
             n_total += n
     return rho, n_total

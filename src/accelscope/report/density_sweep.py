@@ -79,11 +79,12 @@ def density_sweep(model_name_or_chain: str | Chain, archs: Sequence[Any],
     ``model_name_or_chain`` (a zoo name or a lowered ``Chain``).
 
     Returns a pandas DataFrame, one row per (density, arch): ``cycles``, ``seconds``,
-    ``energy_pj``, ``macs``, ``macs_useful``, ``layers``, and ``speedup`` / ``energy_rel``
-    relative to the ``baseline`` arch of the same density (``dcnn`` when swept, else the
-    first arch): speed-up = baseline time / arch time, energy_rel = arch energy / baseline
-    energy. With an ``out_dir``, also writes ``density_sweep.csv`` and ``density_sweep.png``
-    (speed-up and relative energy against density).
+    ``energy_pj`` (``dram_energy_pj`` of it in DRAM), ``macs``, ``macs_useful``, ``layers``,
+    and ``speedup`` / ``energy_rel`` relative to the ``baseline`` arch of the same density
+    (``dcnn`` when swept, else the first arch): speed-up = baseline time / arch time,
+    energy_rel = arch energy / baseline energy. With an ``out_dir``, also writes
+    ``density_sweep.csv`` and ``density_sweep.png`` (speed-up and relative energy against
+    density).
     """
     import pandas as pd
 
@@ -105,8 +106,8 @@ def density_sweep(model_name_or_chain: str | Chain, archs: Sequence[Any],
     base = "dcnn" if "dcnn" in specs else names[0]
     rows = []
     for di, d in enumerate(densities):
-        acc = {a: {"cycles": 0, "seconds": 0.0, "energy_pj": 0.0, "macs": 0, "macs_useful": 0}
-               for a in names}
+        acc = {a: {"cycles": 0, "seconds": 0.0, "energy_pj": 0.0, "dram_energy_pj": 0.0,
+                   "macs": 0, "macs_useful": 0} for a in names}
         for li, g in enumerate(layers):
             w = synthetic_workload(g, float(d), seed * 1_000_003 + di * 10_007 + li,
                                    chain.name)
@@ -115,6 +116,7 @@ def density_sweep(model_name_or_chain: str | Chain, archs: Sequence[Any],
                 acc[a]["cycles"] += r.cycles
                 acc[a]["seconds"] += r.seconds
                 acc[a]["energy_pj"] += r.total_energy_pj
+                acc[a]["dram_energy_pj"] += r.energy_pj.get("dram", 0.0)
                 acc[a]["macs"] += r.macs
                 acc[a]["macs_useful"] += r.macs_useful
         for a in names:
