@@ -12,14 +12,56 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from accelscope.errors import AccelscopeError, InputFileError, ShapeError
+from accelscope.output import (
+    RunOutput,
+    atomic_target,
+    check_file_target,
+    default_dir,
+    slug,
+    write_file,
+)
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Lower whole CNNs into GConv chains and evaluate them on accelerator "
                        "models.")
-console = Console()
-err_console = Console(stderr=True)
+# No user text (names, paths, error messages) is ever read as rich markup: styles are given
+# as Text spans, never as "[red]...[/]" inside a string.
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Plain strings and (text, style) pairs joined into one Text; nothing is parsed."""
+    return Text.assemble(*parts)
+
+
+def _warn(w: str, where: str = "") -> None:
+    console.print(styled((f"warning{where}:", "yellow"), " ", w), highlight=False)
+
+
+def _command(ctx: typer.Context) -> str:
+    """The command line of the running command (its options as parsed), for the manifest."""
+    import shlex
+
+    parts = ["accelscope", *ctx.command_path.split()[1:]]
+    positional = {p.name for p in ctx.command.params if p.param_type_name == "argument"}
+    for k, v in ctx.params.items():
+        if k in positional:
+            parts.append(str(v))
+    for k, v in ctx.params.items():
+        if k in positional or v is None or v is False or v == []:
+            continue
+        parts.append(f"--{k.replace('_', '-')}" + ("" if v is True else f"={v}"))
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def _run_output(ctx: typer.Context, out: Path | None, *default_parts: str) -> RunOutput:
+    """The output directory of a run: ``--out`` or ``out/PART-PART``, checked now."""
+    return RunOutput(out if out is not None else default_dir(*map(slug, default_parts)),
+                     command=_command(ctx))
 
 
 def human(n: float) -> str:
@@ -135,6 +177,8 @@ def lower_cmd(
     from accelscope.workload.execute import execute, relative_error
 
     dtype = torch.float64 if float64 else None
+    if json_out is not None:
+        check_file_target(json_out, "--json")  # before the lowering, not after
     zm, onnx_path, x = _load(model, input_shape, batch, weights, seed)
     t0 = time.perf_counter()
     if zm is not None:
@@ -143,15 +187,15 @@ def lower_cmd(
         chain = lower(str(onnx_path), input_shape=x, fuse=fuse)
     t_lower = time.perf_counter() - t0
     console.print(_gconv_table(chain, rows))
-    console.print(
-        f"[bold]{chain.name}[/]: {len(chain.gconvs)} GConvs + {len(chain.views)} layout views; "
+    console.print(styled(
+        (chain.name, "bold"),
+        f": {len(chain.gconvs)} GConvs + {len(chain.views)} layout views; "
         f"{chain.total_macs:,} map-reduce ops in all, {chain.conv_fc_macs:,} conv/FC MACs "
         f"({chain.conv_fc_macs / 1e9:.3f} G); {chain.weight_elems:,} weights; "
-        f"lowered and checked in {t_lower:.2f} s")
+        f"lowered and checked in {t_lower:.2f} s"))
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(chain.to_json())
-        console.print(f"wrote {json_out}")
+        write_file(json_out, chain.to_json(), "--json")
+        console.print(f"wrote {json_out}", highlight=False)
     if verify:
         tol = tolerance if tolerance is not None else (1e-9 if float64 else 1e-4)
         shape = chain.tensors[chain.inputs[0]].shape
@@ -177,10 +221,10 @@ def lower_cmd(
         err = relative_error(out, ref)
         ok = err <= tol
         style = "green" if ok else "red"
-        console.print(f"verify: chain output vs {ref_name} on a seeded input of shape "
-                      f"{tuple(shape)}: max relative error [{style}]{err:.2e}[/] "
-                      f"(tolerance {tol:g}) -> [{style}]{'PASS' if ok else 'FAIL'}[/] "
-                      f"(executor {t_exec:.2f} s)")
+        console.print(styled(f"verify: chain output vs {ref_name} on a seeded input of shape "
+                             f"{tuple(shape)}: max relative error ", (f"{err:.2e}", style),
+                             f" (tolerance {tol:g}) -> ", ("PASS" if ok else "FAIL", style),
+                             f" (executor {t_exec:.2f} s)"), highlight=False)
         if not ok:
             raise typer.Exit(1)
 
@@ -241,7 +285,7 @@ def _prepare(model: str, input_shape, batch, weights, seed, input_spec, prune, m
         console.print(f"pruned {prune}: weight density {pruned.density:.3f} over "
                       f"{len(pruned.layers)} layers", highlight=False)
         for w in pruned.warnings():
-            console.print(f"[yellow]warning:[/] {w}", highlight=False)
+            _warn(w)
     with console.status(f"executing {chain.name} to capture real activations ..."):
         workloads = build_workloads(chain, xin, mode=mode, seed=seed)
     return chain, workloads, prune_note
@@ -266,11 +310,11 @@ def _fitted_table(title: str, cols: list[str], rows: list[list[str]], *, flex: s
     """A table whose columns keep their full width; only ``flex`` shrinks (and folds or
     ellipsises) when the terminal is narrow."""
     from rich import box
-    from rich.text import Text
 
     table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for i, col in enumerate(cols):
-        width = max([len(col)] + [Text.from_markup(r[i]).cell_len for r in rows])
+        width = max([len(col)] + [Text(r[i]).cell_len if isinstance(r[i], str)
+                                  else r[i].cell_len for r in rows])
         table.add_column(col, justify="right" if col in right else "left",
                          no_wrap=col != flex,
                          overflow="fold" if col == flex else "ellipsis",
@@ -315,24 +359,31 @@ def _print_totals(result) -> None:
     energy = ", ".join(f"{k} {v * 1e-9:.4g} mJ" for k, v in
                        sorted(result.energy_pj.items(), key=lambda kv: -kv[1]))
     stalls = ", ".join(f"{k} {v:,}" for k, v in result.stall_cycles.items() if v)
-    console.print(
-        f"[bold]{result.network} on {result.arch}[/]: {result.cycles:,} cycles = "
+    console.print(styled(
+        (f"{result.network} on {result.arch}", "bold"),
+        f": {result.cycles:,} cycles = "
         f"{result.seconds * 1e3:.4g} ms at {result.clock_hz / 1e6:g} MHz; energy "
         f"{result.total_energy_pj * 1e-9:.4g} mJ ({energy or 'not modelled'}); DRAM "
         f"{result.level_bits('dram') / 8e6:.4g} MB; utilization {result.utilization:.1%}"
-        + (f"; stalls: {stalls}" if stalls else ""))
+        + (f"; stalls: {stalls}" if stalls else "")))
     for w in result.all_warnings():
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        _warn(w)
 
 
-def _write_results(result, out: Path) -> list[Path]:
+def _write_results(result, out: RunOutput, sub: str = "", plot: bool = True) -> None:
+    """results.json, results.csv and layers.png of one result, under ``sub`` of ``out``."""
     from accelscope.report import plot_network
 
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(result.to_json())
-    (out / "results.csv").write_text(result.to_csv())
-    plot_network(result, out / "layers.png")
-    return [out / "results.json", out / "results.csv", out / "layers.png"]
+    prefix = f"{sub}/" if sub else ""
+    out.write_text(f"{prefix}results.json", result.to_json())
+    out.write_text(f"{prefix}results.csv", result.to_csv())
+    if plot:
+        plot_network(result, out.path(f"{prefix}layers.png"))
+
+
+def _wrote(out: RunOutput) -> None:
+    console.print(f"wrote {out.root}/: " + ", ".join(
+        str(f.relative_to(out.root)) for f in out.files), highlight=False)
 
 
 ModelArg = Annotated[str, typer.Argument(help="zoo model name or path to an .onnx file")]
@@ -463,10 +514,7 @@ def _compare_strategies(chain, workloads, specs, strategies, host, fuse, baselin
         console.print(_strategy_line(r), highlight=False)
     for r in results.values():
         for w in r.all_warnings():
-            console.print(f"[yellow]warning ({r.arch}, {r.details['strategy']}):[/] {w}",
-                          highlight=False)
-    dest = out or Path("out") / f"compare-{chain.name}"
-    dest.mkdir(parents=True, exist_ok=True)
+            _warn(w, f" ({r.arch}, {r.details['strategy']})")
     rows = []
     for (arch, s), r in results.items():
         base = results[(baseline or arch, ref)]
@@ -480,19 +528,18 @@ def _compare_strategies(chain, workloads, specs, strategies, host, fuse, baselin
                      "energy_efficiency_vs_reference":
                          base.total_energy_pj / r.total_energy_pj if r.total_energy_pj
                          else None, "reference": f"{base.arch} {ref}"})
-        sub = dest / f"{arch}-{s}"
-        sub.mkdir(exist_ok=True)
-        (sub / "results.json").write_text(r.to_json())
-        (sub / "results.csv").write_text(r.to_csv())
     import pandas as pd
 
-    pd.DataFrame(rows).to_csv(dest / "compare.csv", index=False)
-    labelled = [dataclasses.replace(r, arch=f"{a}/{s}") for (a, s), r in results.items()]
-    keys = list(results)
-    plot_compare(labelled, dest / "compare.png",
-                 baseline=keys.index((baseline or keys[0][0], ref)))
-    console.print(f"wrote {dest / 'compare.csv'}, {dest / 'compare.png'} and per-arch "
-                  f"results in {dest}/<arch>-<strategy>/")
+    with out as o:
+        for (arch, s), r in results.items():
+            _write_results(r, o, f"{arch}-{s}", plot=False)
+        pd.DataFrame(rows).to_csv(o.path("compare.csv"), index=False)
+        labelled = [dataclasses.replace(r, arch=f"{a}/{s}") for (a, s), r in results.items()]
+        keys = list(results)
+        plot_compare(labelled, o.path("compare.png"),
+                     baseline=keys.index((baseline or keys[0][0], ref)))
+    console.print(f"wrote {out.root}/: compare.csv, compare.png and per-arch results in "
+                  "<arch>-<strategy>/", highlight=False)
 
 
 def _compressed(result, workloads, spec, compress, fmaps_on_chip=False):
@@ -565,6 +612,7 @@ def _compress_table(result, limit: int | None) -> Table:
 
 @app.command("run")
 def run_cmd(
+    ctx: typer.Context,
     model: ModelArg,
     arch: Annotated[str, typer.Option(help="preset name or path to an arch YAML")],
     batch: BatchOpt = None, input: InputOpt = "random", prune: PruneOpt = None,
@@ -588,20 +636,23 @@ def run_cmd(
 
         parse_compress(compress)  # a bad --compress fails before the network runs
         parse_hardware(compress)
+    dest = _run_output(ctx, out, Path(model).stem, spec.name)  # a bad --out fails now
     chain, workloads, pruned = _prepare(model, input_shape, batch, weights, seed, input,
                                         prune, mode)
+    if out is None and slug(chain.name) != slug(Path(model).stem):
+        dest = _run_output(ctx, None, chain.name, spec.name)
     if strategies is not None:
         results = _strategy_results(workloads, spec, chain, strategies, host, fuse_chain,
                                     {"mode": mode, "input": input, "prune": pruned or "none",
                                      "seed": seed}, host_threads=host_threads)
-        files = []
         for r in results:
             console.print(_layer_table(r, rows))
             _print_totals(r)
             console.print(_strategy_line(r), highlight=False)
-            base = out or Path("out") / f"{chain.name}-{spec.name}"
-            files += _write_results(r, base / r.details["strategy"])
-        console.print("wrote " + ", ".join(str(f) for f in files))
+        with dest as o:
+            for r in results:
+                _write_results(r, o, r.details["strategy"])
+        _wrote(dest)
         return
     result = _evaluate(workloads, spec, chain, {"mode": mode, "input": input,
                                                 "prune": pruned or "none", "seed": seed})
@@ -616,13 +667,14 @@ def run_cmd(
 
     for title, cols, trows in published_tables(result):
         console.print(_fitted_table(title, cols, trows, flex="layer", right=set(cols[1:])))
-    dest = out or Path("out") / f"{chain.name}-{spec.name}"
-    files = _write_results(result, dest)
-    console.print("wrote " + ", ".join(str(f) for f in files))
+    with dest as o:
+        _write_results(result, o)
+    _wrote(dest)
 
 
 @app.command("compare")
 def compare_cmd(
+    ctx: typer.Context,
     model: ModelArg,
     arch: Annotated[str, typer.Option(help="comma-separated presets or YAML paths")],
     baseline: Annotated[str | None, typer.Option(
@@ -659,12 +711,15 @@ def compare_cmd(
 
         parse_compress(compress)  # a bad --compress fails before the network runs
         parse_hardware(compress)
+    dest = _run_output(ctx, out, "compare", Path(model).stem)
     chain, workloads, pruned = _prepare(model, input_shape, batch, weights, seed, input,
                                         prune, mode)
+    if out is None and slug(chain.name) != slug(Path(model).stem):
+        dest = _run_output(ctx, None, "compare", chain.name)
     details = {"mode": mode, "input": input, "prune": pruned or "none", "seed": seed}
     if strategies is not None:
         _compare_strategies(chain, workloads, specs, strategies, host, fuse_chain,
-                            names[base_i] if baseline is not None else None, out, details,
+                            names[base_i] if baseline is not None else None, dest, details,
                             host_threads)
         return
     if compress is not None:
@@ -703,9 +758,7 @@ def compare_cmd(
         console.print(line, highlight=False)
     for r in results:
         for w in r.all_warnings():
-            console.print(f"[yellow]warning ({r.arch}):[/] {w}", highlight=False)
-    dest = out or Path("out") / f"compare-{chain.name}"
-    dest.mkdir(parents=True, exist_ok=True)
+            _warn(w, f" ({r.arch})")
     rows = [{"arch": r.arch, "model": r.model, "cycles": r.cycles, "seconds": r.seconds,
              "energy_pj": r.total_energy_pj, "dram_bits": r.level_bits("dram"),
              "utilization": r.utilization, "speedup_vs_baseline": base.seconds / r.seconds,
@@ -714,15 +767,13 @@ def compare_cmd(
              "baseline": base.arch} for r in results]
     import pandas as pd
 
-    pd.DataFrame(rows).to_csv(dest / "compare.csv", index=False)
-    for r in results:
-        sub = dest / r.arch
-        sub.mkdir(exist_ok=True)
-        (sub / "results.json").write_text(r.to_json())
-        (sub / "results.csv").write_text(r.to_csv())
-    plot_compare(results, dest / "compare.png", baseline=base_i)
-    console.print(f"wrote {dest / 'compare.csv'}, {dest / 'compare.png'} and per-arch "
-                  f"results in {dest}/<arch>/")
+    with dest as o:
+        pd.DataFrame(rows).to_csv(o.path("compare.csv"), index=False)
+        for r in results:
+            _write_results(r, o, r.arch, plot=False)
+        plot_compare(results, o.path("compare.png"), baseline=base_i)
+    console.print(f"wrote {dest.root}/: compare.csv, compare.png and per-arch results in "
+                  "<arch>/", highlight=False)
 
 
 def _parse_densities(text: str) -> list[float]:
@@ -738,6 +789,7 @@ def _parse_densities(text: str) -> list[float]:
 
 @app.command("sweep-density")
 def sweep_density_cmd(
+    ctx: typer.Context,
     model: Annotated[str, typer.Argument(help="zoo model name")],
     arch: Annotated[str, typer.Option(help="comma-separated presets or YAML paths")],
     densities: Annotated[str, typer.Option(
@@ -760,9 +812,12 @@ def sweep_density_cmd(
         raise InputFileError("--arch needs at least one preset name or YAML path")
     specs = [load_arch(a) for a in refs]
     dens = _parse_densities(densities)
-    dest = out or Path("out") / f"sweep-density-{model}"
-    with console.status(f"sweeping {len(dens)} densities x {len(specs)} archs ..."):
-        df = density_sweep(model, specs, dens, dest, include_fc=include_fc, seed=seed)
+    dest = _run_output(ctx, out, "sweep-density", model)
+    with console.status(f"sweeping {len(dens)} densities x {len(specs)} archs ..."), \
+            dest as o:
+        df = density_sweep(model, specs, dens, o.staging, include_fc=include_fc, seed=seed)
+        o.path("density_sweep.csv")
+        o.path("density_sweep.png")
     base = df["baseline"].iloc[0]
     names = list(dict.fromkeys(df["arch"]))
     cols = ["density"] + [f"{a} speed-up" for a in names] + [f"{a} energy" for a in names]
@@ -775,12 +830,12 @@ def sweep_density_cmd(
         f"{df['network'].iloc[0]}: {int(df['layers'].iloc[0])} layers, speed-up over {base} "
         f"and energy relative to {base}", cols, rows, flex="density",
         right=set(cols) - {"density"}))
-    console.print(f"wrote {dest / 'density_sweep.csv'}, {dest / 'density_sweep.png'}",
-                  highlight=False)
+    _wrote(dest)
 
 
 @app.command("dct-accuracy")
 def dct_accuracy_cmd(
+    ctx: typer.Context,
     setting: Annotated[list[str] | None, typer.Option(
         help="a --compress setting; repeat for several (default: JPEG quality 95 ... 10)")
     ] = None,
@@ -800,8 +855,11 @@ def dct_accuracy_cmd(
     from accelscope.compress.inloop import accuracy_sweep
 
     settings = setting or [f"dct:quality={q}" for q in (95, 90, 75, 50, 25, 10)]
-    with console.status(f"running {len(settings)} codec settings ..."):
-        df = accuracy_sweep(settings, out_dir=out, images=images, model=model)
+    dest = _run_output(ctx, out)
+    with console.status(f"running {len(settings)} codec settings ..."), dest as o:
+        df = accuracy_sweep(settings, out_dir=o.staging, images=images, model=model)
+        o.path("dct_accuracy.csv")
+        o.path("dct_accuracy.png")
 
     def pct(v, sign=""):
         return "-" if math.isnan(v) else f"{v:{sign}.2f}"
@@ -817,8 +875,7 @@ def dct_accuracy_cmd(
             "agreement with the uncompressed network")
     console.print(_fitted_table(f"{model}, {what}", cols, rows, flex="setting",
                                 right=set(cols) - {"setting"}))
-    console.print(f"wrote {out / 'dct_accuracy.csv'}, {out / 'dct_accuracy.png'}",
-                  highlight=False)
+    _wrote(dest)
 
 
 # -- architectures and validation ----------------------------------------------------------
@@ -856,11 +913,12 @@ def archs_show_cmd(name: Annotated[str, typer.Argument(help="preset name or YAML
     """Print one architecture in full, every field with its unit."""
     from accelscope.arch import format_arch, load_arch
 
-    console.print(format_arch(load_arch(name)), highlight=False, markup=False)
+    console.print(format_arch(load_arch(name)), highlight=False, soft_wrap=True)
 
 
 @app.command("scalesim")
 def scalesim_cmd(
+    ctx: typer.Context,
     config: Annotated[Path, typer.Option("--config", help="SCALE-Sim .cfg file")],
     topology: Annotated[Path, typer.Option("--topology", help="SCALE-Sim topology CSV")],
     gemm: Annotated[bool, typer.Option("--gemm", help="the topology lists GEMMs (name, M, "
@@ -877,11 +935,13 @@ def scalesim_cmd(
 
     cfg = read_config(config)
     layers = read_topology(topology, gemm=gemm)
+    dest = _run_output(ctx, out, "scalesim", cfg.run_name)
     t0 = time.perf_counter()
     reports = simulate(cfg, layers)
     wall = time.perf_counter() - t0
-    out = out or Path("out") / f"scalesim-{cfg.run_name}"
-    paths = write_reports(reports, out)
+    with dest as o:
+        for p in write_reports(reports, o.staging):
+            o.path(p.name)
     rows = []
     for r in reports:
         c, d = r.compute, r.detail
@@ -901,8 +961,9 @@ def scalesim_cmd(
     console.print(f"{len(reports)} layers, {total:,} cycles, simulated in {wall:.3f} s",
                   highlight=False)
     for dflt in cfg.defaults_used:
-        console.print(f"[yellow]default:[/] {dflt} (not in {config})", highlight=False)
-    console.print(f"wrote {', '.join(str(p) for p in paths)}", highlight=False)
+        console.print(styled(("default:", "yellow"), f" {dflt} (not in {config})"),
+                      highlight=False)
+    _wrote(dest)
 
 
 @app.command("eyeriss-dataflows")
@@ -925,6 +986,7 @@ def eyeriss_dataflows_cmd(
 
     if batch < 1:
         raise AccelscopeError(f"--batch must be at least 1, got {batch}")
+    check_file_target(out, "--out")
     with console.status("searching the mappings of every dataflow ..."):
         cmp = compare(batch=batch, layers={**ALEXNET_CONVS, **(ALEXNET_FCS if fc else {})})
     cols = ["layer", "flow", "ALU", "RF", "array", "buffer", "DRAM", "sum", "1e9", "RS adv"]
@@ -937,7 +999,9 @@ def eyeriss_dataflows_cmd(
         console.print(f"RS vs {df}: {cmp.advantage(df, tuple(ALEXNET_CONVS)):.2f}x more "
                       f"energy-efficient on CONV1-5 (ISCA 2016: 1.4x-2.5x){fcs}",
                       highlight=False)
-    console.print(f"wrote {plot(cmp, out)}", highlight=False)
+    with atomic_target(out, "--out") as tmp:
+        plot(cmp, tmp)
+    console.print(f"wrote {out}", highlight=False)
 
 
 @app.command("validate")
@@ -955,8 +1019,8 @@ def validate_cmd(
     rows = []
     for r in results:
         t = r.target
-        verdict = ("[green]ok[/]" if r.passed else
-                   "[red]FAIL[/]" if t.level == "must_hold" else "[yellow]outside[/]")
+        verdict = (Text("ok", "green") if r.passed else
+                   Text("FAIL", "red") if t.level == "must_hold" else Text("outside", "yellow"))
         rows.append([t.name, "must" if t.level == "must_hold" else "info",
                      f"{t.published:.6g}", "error" if r.ours is None else f"{r.ours:.6g}",
                      t.unit, "-" if r.rel_error is None else f"{100 * r.rel_error:.2g}%",
@@ -968,7 +1032,7 @@ def validate_cmd(
     console.print(table)
     for r in results:
         if r.error:
-            console.print(f"[red]{r.target.name}[/]: {r.error}", highlight=False)
+            console.print(styled((r.target.name, "red"), f": {r.error}"), highlight=False)
     if sources:
         for r in results:
             note = f" -- {r.target.note}" if r.target.note else ""
@@ -1010,6 +1074,8 @@ def cgra_cmd(
     if not isinstance(spec, CgraSpec):
         raise AccelscopeError(f"--arch {arch!r} is a {spec.model!r} spec; give a cgra preset "
                               "such as openedgecgra")
+    if plot is not None:
+        check_file_target(plot, "--plot")
     if sweep:
         with console.status("simulating the sweeps ..."):
             results = cs.sweep(spec, mapping, seed)
@@ -1022,8 +1088,8 @@ def cgra_cmd(
                 for m in maps:
                     o = st.outcomes[m]
                     mark = "" if o.banks <= n_banks else f" ({o.banks}b)"
-                    exact = "" if o.exact else " [red]NOT EXACT[/]"
-                    row.append(f"{o.macs_per_cycle:.3f}{mark}{exact}")
+                    row.append(styled(f"{o.macs_per_cycle:.3f}{mark}",
+                                      ("" if o.exact else " NOT EXACT", "red")))
                 row.append(f"{st.shape.macs / st.cpu.cycles:.3f}")
                 rows.append(row)
             console.print(_fitted_table(f"MAC/cycle, {name} sweep (HxWxCxK)",
@@ -1032,7 +1098,8 @@ def cgra_cmd(
         console.print(f"(Nb): the layer does not fit the preset's {n_banks} banks of "
                       f"{spec.cgra.array.bank_bytes:,} B; it ran on N banks", highlight=False)
         if plot is not None:
-            cs.plot_sweep(results, plot)
+            with atomic_target(plot, "--plot") as tmp:
+                cs.plot_sweep(results, tmp)
             console.print(f"wrote {plot}", highlight=False)
         return
     shape = ConvShape.parse(layer)
@@ -1048,7 +1115,7 @@ def cgra_cmd(
             cost.append([m, "-", "-", "-", "-", "-", "-"])
             continue
         p = o.priced
-        perf.append([m, "yes" if o.exact else "[red]NO[/]", f"{o.run.launches:,}",
+        perf.append([m, "yes" if o.exact else Text("NO", "red"), f"{o.run.launches:,}",
                      f"{p.cgra_cycles:,}", f"{p.cycles:,}", f"{o.macs_per_cycle:.3f}",
                      f"{cpu.cycles / p.cycles:.2f}x"])
         fits = "fits" if o.banks <= spec.cgra.array.n_banks else f"needs {o.banks} banks"
@@ -1086,13 +1153,38 @@ def cgra_cmd(
                   "measurement)", highlight=False)
 
 
-def main() -> None:
-    """Console entry point: bad input gives a one-paragraph error and exit status 2."""
+EXIT_BAD_INPUT = 2
+EXIT_BUG = 3
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point. Bad input: a located one-paragraph error on stderr, exit status 2.
+    Any other exception is a bug in accelscope: one line saying so and how to get the
+    traceback (``--debug``, anywhere on the command line), exit status 3."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
     try:
-        app()
+        app(args, prog_name="accelscope")
     except AccelscopeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(2)
+        if debug:
+            raise
+        err_console.print(styled(("error:", "bold red"), f" {exc}"), highlight=False,
+                          soft_wrap=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except Exception as exc:
+        if debug:
+            raise
+        import shlex
+
+        what = str(exc).splitlines()[0][:300] if str(exc) else ""
+        err_console.print(styled(
+            ("internal error:", "bold red"),
+            f" {type(exc).__name__}{': ' + what if what else ''}. This is a bug in "
+            "accelscope, not in your input; please report it with the command "
+            f"'accelscope {shlex.join(args)} --debug', which prints the traceback."),
+            highlight=False, soft_wrap=True)
+        sys.exit(EXIT_BUG)
 
 
 if __name__ == "__main__":  # pragma: no cover

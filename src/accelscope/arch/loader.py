@@ -60,6 +60,14 @@ def _dotted(loc: Loc) -> str:
     return out or TOP
 
 
+MAX_NODES = 100_000
+"""Most nodes a spec may expand to, aliases counted each time they are used. The largest
+preset has a few hundred; nested aliases ("billion laughs") would otherwise expand
+exponentially in the line index and in validation."""
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists a spec may have."""
+
+
 class _Lines:
     """Line numbers (1-based) of every key and value of a parsed document, by path."""
 
@@ -67,9 +75,20 @@ class _Lines:
         self.key: dict[Loc, int] = {(): 1}
         self.value: dict[Loc, int] = {}
         self.scalar: dict[Loc, bool] = {}
+        self.visited = 0
 
     def index(self, node: Node, loc: Loc, filename: str, errors: list[str],
               stack: frozenset[int] = frozenset()) -> None:
+        self.visited += 1
+        if self.visited > MAX_NODES:
+            raise ArchError(f"{filename}:{node.start_mark.line + 1}: {_dotted(loc)}: the "
+                            f"document expands to more than {MAX_NODES:,} values (nested "
+                            "YAML aliases?); an arch spec is a few hundred, write it out "
+                            "without deep aliases")
+        if len(loc) > MAX_DEPTH:
+            raise ArchError(f"{filename}:{node.start_mark.line + 1}: {_dotted(loc[:4])}...: "
+                            f"nested more than {MAX_DEPTH} levels deep; an arch spec is a "
+                            "few levels deep")
         self.value[loc] = node.start_mark.line + 1
         self.scalar[loc] = isinstance(node, ScalarNode)
         if id(node) in stack:  # a recursive alias; pydantic reports the cycle
@@ -108,9 +127,10 @@ class _Lines:
 
 
 def _parse(text: str, filename: str) -> tuple[Any, _Lines]:
-    loader = _Loader(text)
     lines = _Lines()
+    loader = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             raise ArchError(f"{filename}:1: {TOP}: the file is empty; an arch spec is a "
@@ -130,10 +150,19 @@ def _parse(text: str, filename: str) -> tuple[Any, _Lines]:
         hint = ("only plain YAML values are allowed, no tags" if isinstance(
             exc, yaml.constructor.ConstructorError) else "check indentation, colons and quotes")
         raise ArchError(f"{filename}:{line}: YAML syntax: {what}{ctx}; {hint}") from None
+    except yaml.reader.ReaderError as exc:
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ArchError(f"{filename}: cannot read as YAML: the file contains the "
+                        f"character U+{code:04X} at position {exc.position}, which YAML does "
+                        "not allow (a binary file? save it as UTF-8 text)") from None
     except yaml.YAMLError as exc:
         raise ArchError(f"{filename}: cannot read as YAML: {exc}") from None
+    except RecursionError:
+        raise ArchError(f"{filename}: nested too deeply to read; an arch spec is a few "
+                        "levels deep") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"the {type(data).__name__} {data!r}"
         raise ArchError(f"{filename}:{lines.value.get((), 1)}: {TOP}: must be a mapping of "
@@ -223,6 +252,7 @@ def _message(cls: type[BaseModel], err: Mapping[str, Any]) -> tuple[Loc, str, bo
         "int_from_float": lambda: f"must be a whole number, got {_got(value)}",
         "float_type": lambda: f"must be a number, got {_got(value)}",
         "float_parsing": lambda: f"must be a number, got {_got(value)}",
+        "finite_number": lambda: f"must be a finite number, got {_got(value)}",
         "bool_type": lambda: f"must be true or false, got {_got(value)}",
         "bool_parsing": lambda: f"must be true or false, got {_got(value)}",
         "string_type": lambda: f"must be a string, got {_got(value)}",

@@ -16,9 +16,11 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from accelscope.output import NAME_RULE, is_name
 
 Tensor = Literal["input", "weight", "output"]
 TENSORS: tuple[str, ...] = ("input", "weight", "output")
@@ -28,7 +30,19 @@ _MAX_WORD_BITS = 4096  # a memory word may be a whole vector or cache line, unli
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and NaN are never a physical quantity; a boolean is never a number
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _bool_is_not_a_number(cls, v: Any, info: ValidationInfo) -> Any:
+        if isinstance(v, bool) and info.field_name is not None:
+            ann = cls.model_fields[info.field_name].annotation
+            kinds = set(get_args(ann)) or {ann}
+            if bool not in kinds and kinds & {int, float}:
+                raise ValueError(f"must be a number, got {str(v).lower()}; true and false "
+                                 "are not numbers")
+        return v
 
 
 class ComputeSpec(_Spec):
@@ -152,8 +166,9 @@ class ArchSpec(_Spec):
     """An accelerator architecture: what any model needs. Models with parameters of their
     own extend it (see ``register_spec``)."""
 
-    name: str = Field(min_length=1, description="Short name of the spec, used in results "
-                                                "and on the command line [name]")
+    name: str = Field(min_length=1, description="Short name of the spec, used in results, "
+                                                "output paths and on the command line "
+                                                "[name]")
     model: str = Field(min_length=1, description="Registered accelerator model that "
                                                  "evaluates this spec, e.g. 'ideal', 'host' "
                                                  "[name]")
@@ -174,6 +189,15 @@ class ArchSpec(_Spec):
         min_length=1, description="On-chip memory levels, innermost (closest to the PEs) "
                                   "first [section]")
     dram: DramSpec = Field(description="Off-chip memory [section]")
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, v: str) -> str:
+        if not is_name(v):
+            shown = repr(v) if len(v) <= 80 else repr(v[:77]) + "..."
+            raise ValueError(f"{shown} is not a valid name; it is used in output paths and "
+                             f"must be {NAME_RULE}")
+        return v
 
     @field_validator("memory")
     @classmethod

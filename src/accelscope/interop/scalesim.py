@@ -24,6 +24,7 @@ from pathlib import Path
 
 from accelscope.errors import InputFileError
 from accelscope.models.systolic_core import Gemm, SystolicTiming, systolic_timing
+from accelscope.output import check_name
 
 
 class ScaleSimInputError(InputFileError):
@@ -130,7 +131,8 @@ def read_config(path: str | Path) -> ScaleSimConfig:
     bw = get(arch, "Bandwidth", int, 10 if mode == "CALC" else None)
     lay = "layout"
     return ScaleSimConfig(
-        run_name=get("general", "run_name"), array_rows=get(arch, "ArrayHeight", int),
+        run_name=check_name(get("general", "run_name"), f"{path}: [general] run_name"),
+        array_rows=get(arch, "ArrayHeight", int),
         array_cols=get(arch, "ArrayWidth", int), ifmap_sram_kb=get(arch, "IfmapSramSzkB", int),
         filter_sram_kb=get(arch, "FilterSramSzkB", int),
         ofmap_sram_kb=get(arch, "OfmapSramSzkB", int), dataflow=df,
