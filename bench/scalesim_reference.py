@@ -31,125 +31,22 @@ SCALE-Sim runs at about 5,000 simulated cycles per second, so the 8x8 arrays tak
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import subprocess
 import sys
-import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _scalesim_runner import LAYER_KEYS, RESULT_COLS, ensure_venv, read_rows, run_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_CSV = ROOT / "bench" / "scalesim_ref" / "scalesim_v3_reference.csv"
-VENV = ROOT / ".venv-scalesim"
 ARRAYS = ["32x32", "8x8", "128x4", "16x64"]
 DATAFLOWS = ["os", "ws", "is"]
 NETWORKS = ["resnet18", "mobilenet_v2"]
 
-COMPUTE_COLS = ["total_cycles_incl_prefetch", "total_cycles", "stall_cycles",
-                "overall_util_pct", "mapping_efficiency_pct", "compute_util_pct"]
-BW_COLS = ["avg_ifmap_sram_bw", "avg_filter_sram_bw", "avg_ofmap_sram_bw",
-           "avg_ifmap_dram_bw", "avg_filter_dram_bw", "avg_ofmap_dram_bw"]
-DETAIL_COLS = [f"{t}_{m}_{f}" for m in ("sram", "dram") for t in ("ifmap", "filter", "ofmap")
-               for f in ("start_cycle", "stop_cycle", "reads" if t != "ofmap" else "writes")]
 KEY_COLS = ["network", "layer_index", "layer", "array", "dataflow"]
 GEOM_COLS = ["ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filter", "stride",
              "dp_channels"]
-ALL_COLS = KEY_COLS + GEOM_COLS + COMPUTE_COLS + BW_COLS + DETAIL_COLS + ["wall_s"]
-
-CFG = """[general]
-run_name = ref
-
-[architecture_presets]
-ArrayHeight: {rows}
-ArrayWidth: {cols}
-IfmapSramSzkB: 64
-FilterSramSzkB: 64
-OfmapSramSzkB: 64
-IfmapOffset: 0
-FilterOffset: 10000000
-OfmapOffset: 20000000
-Bandwidth : 10
-Dataflow : {df}
-MemoryBanks: 1
-ReadRequestBuffer: 512
-WriteRequestBuffer: 512
-
-[layout]
-IfmapCustomLayout: False
-FilterCustomLayout: False
-IfmapSRAMBankBandwidth: 10
-IfmapSRAMBankNum: 1
-IfmapSRAMBankPort: 2
-FilterSRAMBankBandwidth: 10
-FilterSRAMBankNum: 1
-FilterSRAMBankPort: 2
-
-[sparsity]
-SparsitySupport: false
-SparseRep: ellpack_block
-OptimizedMapping: false
-BlockSize: 8
-RandomNumberGeneratorSeed: 40
-
-[run_presets]
-InterfaceBandwidth: CALC
-UseRamulatorTrace: False
-"""
-
-
-# -- worker: runs inside the SCALE-Sim venv, stdlib + scalesim only -------------------------
-def worker(case: dict) -> dict:
-    import contextlib
-    import io
-
-    from scalesim.scale_sim import scalesim
-
-    rows, cols = (int(v) for v in case["array"].split("x"))
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        (tmp / "scale.cfg").write_text(CFG.format(rows=rows, cols=cols, df=case["dataflow"]))
-        # a depthwise layer is simulated as the single-channel, single-filter layer SCALE-Sim
-        # makes of each channel of a DP row
-        ch = 1 if case["dp_channels"] else case["channels"]
-        nf = 1 if case["dp_channels"] else case["num_filter"]
-        (tmp / "topo.csv").write_text(
-            "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
-            "Num Filter, Strides,\n"
-            f"layer, {case['ifmap_h']}, {case['ifmap_w']}, {case['filter_h']}, "
-            f"{case['filter_w']}, {ch}, {nf}, {case['stride']},\n")
-        (tmp / "layout.csv").write_text("Layer name,\n")
-        t0 = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
-            s = scalesim(save_disk_space=True, verbose=False, config=str(tmp / "scale.cfg"),
-                         topology=str(tmp / "topo.csv"), layout=str(tmp / "layout.csv"))
-            s.run_scale(top_path=str(tmp))
-        wall = time.perf_counter() - t0
-        out = {}
-        for rep, names in (("COMPUTE_REPORT", COMPUTE_COLS), ("BANDWIDTH_REPORT", BW_COLS),
-                           ("DETAILED_ACCESS_REPORT", DETAIL_COLS)):
-            lines = (tmp / "ref" / f"{rep}.csv").read_text().strip().splitlines()
-            if len(lines) != 2:
-                raise RuntimeError(f"{rep}: expected one layer row, got {len(lines) - 1}")
-            vals = [v.strip() for v in lines[1].split(",") if v.strip() != ""][1:]
-            if len(vals) != len(names):
-                raise RuntimeError(f"{rep}: {len(vals)} values for {len(names)} columns "
-                                   f"({lines[0]})")
-            out.update(zip(names, vals, strict=True))
-        out["wall_s"] = f"{wall:.2f}"
-        return out
-
-
-# -- driver ---------------------------------------------------------------------------------
-def ensure_venv() -> Path:
-    py = VENV / "bin" / "python"
-    if not py.exists():
-        print(f"creating {VENV} with scalesim 3.0.0 ...", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        "scalesim==3.0.0", "numpy<2.4"], check=True)
-    return py
+ALL_COLS = KEY_COLS + GEOM_COLS + RESULT_COLS
 
 
 def conv_layers(network: str) -> list[dict]:
@@ -180,10 +77,15 @@ def _geom_key(case: dict) -> tuple:
     return tuple(case[k] for k in GEOM_COLS) + (case["array"], case["dataflow"])
 
 
+def _payload(case: dict) -> dict:
+    # a depthwise layer is simulated as the single-channel, single-filter layer SCALE-Sim
+    # makes of each channel of a DP row
+    dp = bool(case["dp_channels"])
+    return {**{k: case[k] for k in LAYER_KEYS}, "channels": 1 if dp else case["channels"],
+            "num_filter": 1 if dp else case["num_filter"]}
+
+
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
-        print(json.dumps(worker(json.loads(sys.argv[2]))))
-        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--arrays", default=",".join(ARRAYS))
@@ -198,14 +100,7 @@ def main() -> None:
                          "can take the costliest cases)")
     args = ap.parse_args()
     py = ensure_venv()
-
-    done: dict[tuple, dict] = {}
-    if OUT_CSV.exists():
-        with OUT_CSV.open() as f:
-            for r in csv.DictReader(f):
-                done[tuple(r[k] for k in KEY_COLS)] = r
-    OUT_CSV.parent.mkdir(parents=True, exist_ok=True)
-    new_file = not OUT_CSV.exists()
+    done = {tuple(r[k] for k in KEY_COLS): r for r in read_rows(OUT_CSV)}
 
     cases = []
     for net in args.networks.split(","):
@@ -232,32 +127,16 @@ def main() -> None:
     order = sorted(groups.values(), key=lambda g: g[0]["cost"])
     print(f"{len(cases)} cases in {len(order)} SCALE-Sim runs", flush=True)
 
-    def run(group):
-        key = tuple(str(v) for v in _geom_key(group[0]))
-        if key in known:
-            src = known[key]
-            return group, {k: src[k] for k in COMPUTE_COLS + BW_COLS + DETAIL_COLS + ["wall_s"]}
-        payload = {k: group[0][k] for k in GEOM_COLS + ["array", "dataflow"]}
-        p = subprocess.run([str(py), __file__, "--worker", json.dumps(payload)],
-                           capture_output=True, text=True)
-        if p.returncode:
-            raise RuntimeError(f"SCALE-Sim failed on {payload}: {p.stderr[-2000:]}")
-        return group, json.loads(p.stdout.strip().splitlines()[-1])
+    def cached(group: list[dict]) -> dict | None:
+        src = known.get(tuple(str(v) for v in _geom_key(group[0])))
+        return None if src is None else {k: src[k] for k in RESULT_COLS}
 
-    with OUT_CSV.open("a", newline="") as f, ThreadPoolExecutor(args.jobs) as pool:
-        w = csv.DictWriter(f, fieldnames=ALL_COLS, extrasaction="ignore")
-        if new_file:
-            w.writeheader()
-        futs = [pool.submit(run, g) for g in order]
-        for n, fut in enumerate(as_completed(futs), 1):
-            group, res = fut.result()
-            for c in group:
-                w.writerow({**c, **res})
-            f.flush()
-            c = group[0]
-            print(f"[{n}/{len(order)}] {c['network']} {c['layer']} {c['array']} "
-                  f"{c['dataflow']}: {res['total_cycles']} cycles ({res['wall_s']} s)",
-                  flush=True)
+    def progress(c: dict, res: dict) -> str:
+        return (f"{c['network']} {c['layer']} {c['array']} {c['dataflow']}: "
+                f"{res['total_cycles']} cycles ({res['wall_s']} s)")
+
+    run_groups(py, OUT_CSV, ALL_COLS, order, payload=_payload, progress=progress,
+               jobs=args.jobs, cached=cached)
 
 
 if __name__ == "__main__":

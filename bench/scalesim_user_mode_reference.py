@@ -4,10 +4,10 @@
 bandwidth estimate). This script covers the other mode, ``InterfaceBandwidth: USER``, where
 the read buffers prefetch from the operands' prefetch matrices at a given bandwidth, the
 OFMAP buffer drains at a given bandwidth and the array stalls when they cannot keep up. It
-runs the real SCALE-Sim 3.0.0 (the ``.venv-scalesim`` of ``scalesim_reference.py``, same
-worker-in-a-subprocess approach and the same configuration apart from the fields below) on
-small layers, so that the whole run takes a few minutes, and writes one row per case to
-``bench/scalesim_ref/scalesim_v3_user_mode.csv``:
+runs the real SCALE-Sim 3.0.0 (``.venv-scalesim``, worker and driver shared with
+``scalesim_reference.py`` in ``_scalesim_runner.py``, the same configuration apart from the
+fields below) on small layers, so that the whole run takes a few minutes, and writes one row
+per case to ``bench/scalesim_ref/scalesim_v3_user_mode.csv``:
 
 - geometry, array and dataflow as in ``scalesim_reference.py``;
 - SRAM sizes per operand [KiB] (1 to 64: small ones make the buffers turn over and stall);
@@ -25,19 +25,14 @@ The case list is fixed (hand-picked cases plus seeded random ones); the run is r
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import math
 import random
-import subprocess
 import sys
-import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scalesim_reference import BW_COLS, COMPUTE_COLS, DETAIL_COLS, ensure_venv
+from _scalesim_runner import RESULT_COLS, ensure_venv, read_rows, run_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_CSV = ROOT / "bench" / "scalesim_ref" / "scalesim_v3_user_mode.csv"
@@ -45,48 +40,7 @@ OUT_CSV = ROOT / "bench" / "scalesim_ref" / "scalesim_v3_user_mode.csv"
 CASE_COLS = ["case", "array", "dataflow", "ifmap_h", "ifmap_w", "filter_h", "filter_w",
              "channels", "num_filter", "stride", "ifmap_sram_kb", "filter_sram_kb",
              "ofmap_sram_kb", "ifmap_bw", "filter_bw", "ofmap_bw"]
-ALL_COLS = CASE_COLS + COMPUTE_COLS + BW_COLS + DETAIL_COLS + ["wall_s"]
-
-# scalesim_reference.py's configuration with USER bandwidths and per-case SRAM sizes
-CFG = """[general]
-run_name = ref
-
-[architecture_presets]
-ArrayHeight: {rows}
-ArrayWidth: {cols}
-IfmapSramSzkB: {ifmap_sram_kb}
-FilterSramSzkB: {filter_sram_kb}
-OfmapSramSzkB: {ofmap_sram_kb}
-IfmapOffset: 0
-FilterOffset: 10000000
-OfmapOffset: 20000000
-Bandwidth : {ofmap_bw}
-Dataflow : {dataflow}
-MemoryBanks: 1
-ReadRequestBuffer: 512
-WriteRequestBuffer: 512
-
-[layout]
-IfmapCustomLayout: False
-FilterCustomLayout: False
-IfmapSRAMBankBandwidth: {ifmap_bw}
-IfmapSRAMBankNum: 1
-IfmapSRAMBankPort: 2
-FilterSRAMBankBandwidth: {filter_bw}
-FilterSRAMBankNum: 1
-FilterSRAMBankPort: 2
-
-[sparsity]
-SparsitySupport: false
-SparseRep: ellpack_block
-OptimizedMapping: false
-BlockSize: 8
-RandomNumberGeneratorSeed: 40
-
-[run_presets]
-InterfaceBandwidth: USER
-UseRamulatorTrace: False
-"""
+ALL_COLS = CASE_COLS + RESULT_COLS
 
 
 def cases() -> list[dict]:
@@ -136,85 +90,27 @@ def cases() -> list[dict]:
     return out
 
 
-# -- worker: runs inside the SCALE-Sim venv, stdlib + scalesim only -------------------------
-def worker(case: dict) -> dict:
-    import contextlib
-    import io
-
-    from scalesim.scale_sim import scalesim
-
-    rows, cols = (int(v) for v in case["array"].split("x"))
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        (tmp / "scale.cfg").write_text(CFG.format(rows=rows, cols=cols, **case))
-        (tmp / "topo.csv").write_text(
-            "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
-            "Num Filter, Strides,\n"
-            f"layer, {case['ifmap_h']}, {case['ifmap_w']}, {case['filter_h']}, "
-            f"{case['filter_w']}, {case['channels']}, {case['num_filter']}, "
-            f"{case['stride']},\n")
-        (tmp / "layout.csv").write_text("Layer name,\n")
-        t0 = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
-            s = scalesim(save_disk_space=True, verbose=False, config=str(tmp / "scale.cfg"),
-                         topology=str(tmp / "topo.csv"), layout=str(tmp / "layout.csv"))
-            s.run_scale(top_path=str(tmp))
-        wall = time.perf_counter() - t0
-        out = {}
-        for rep, names in (("COMPUTE_REPORT", COMPUTE_COLS), ("BANDWIDTH_REPORT", BW_COLS),
-                           ("DETAILED_ACCESS_REPORT", DETAIL_COLS)):
-            lines = (tmp / "ref" / f"{rep}.csv").read_text().strip().splitlines()
-            if len(lines) != 2:
-                raise RuntimeError(f"{rep}: expected one layer row, got {len(lines) - 1}")
-            vals = [v.strip() for v in lines[1].split(",") if v.strip() != ""][1:]
-            if len(vals) != len(names):
-                raise RuntimeError(f"{rep}: {len(vals)} values for {len(names)} columns "
-                                   f"({lines[0]})")
-            out.update(zip(names, vals, strict=True))
-        out["wall_s"] = f"{wall:.2f}"
-        return out
+def _payload(case: dict) -> dict:
+    return {**{k: case[k] for k in CASE_COLS if k != "case"}, "mode": "USER"}
 
 
-# -- driver ---------------------------------------------------------------------------------
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
-        print(json.dumps(worker(json.loads(sys.argv[2]))))
-        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--limit", type=int, default=None, help="run only the first N cases")
     args = ap.parse_args()
     py = ensure_venv()
-    done = set()
-    if OUT_CSV.exists():
-        with OUT_CSV.open() as f:
-            done = {int(r["case"]) for r in csv.DictReader(f)}
+    done = {int(r["case"]) for r in read_rows(OUT_CSV)}
     todo = [c for c in cases()[:args.limit] if c["case"] not in done]
-    OUT_CSV.parent.mkdir(parents=True, exist_ok=True)
-    new_file = not OUT_CSV.exists()
     print(f"{len(todo)} cases to run", flush=True)
 
-    def run(case):
-        payload = {k: case[k] for k in CASE_COLS}
-        p = subprocess.run([str(py), __file__, "--worker", json.dumps(payload)],
-                           capture_output=True, text=True)
-        if p.returncode:
-            raise RuntimeError(f"SCALE-Sim failed on {payload}: {p.stderr[-2000:]}")
-        return case, json.loads(p.stdout.strip().splitlines()[-1])
+    def progress(c: dict, res: dict) -> str:
+        return (f"case {c['case']} {c['array']} {c['dataflow']}: {res['total_cycles']} cycles, "
+                f"{res['stall_cycles']} stalls ({res['wall_s']} s)")
 
     t0 = time.perf_counter()
-    with OUT_CSV.open("a", newline="") as f, ThreadPoolExecutor(args.jobs) as pool:
-        w = csv.DictWriter(f, fieldnames=ALL_COLS, extrasaction="ignore")
-        if new_file:
-            w.writeheader()
-        futs = [pool.submit(run, c) for c in todo]
-        for n, fut in enumerate(as_completed(futs), 1):
-            case, res = fut.result()
-            w.writerow({**case, **res})
-            f.flush()
-            print(f"[{n}/{len(todo)}] case {case['case']} {case['array']} {case['dataflow']}: "
-                  f"{res['total_cycles']} cycles, {res['stall_cycles']} stalls "
-                  f"({res['wall_s']} s)", flush=True)
+    run_groups(py, OUT_CSV, ALL_COLS, [[c] for c in todo], payload=_payload, progress=progress,
+               jobs=args.jobs)
     print(f"done in {time.perf_counter() - t0:.0f} s", flush=True)
 
 

@@ -22,46 +22,24 @@ SCALE-Sim takes about 8-12 minutes and 4.5-7 GB per dataflow for ResNet-18 on 32
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scalesim_reference import (
-    ALL_COLS,
-    BW_COLS,
-    CFG,
-    COMPUTE_COLS,
-    DETAIL_COLS,
-    KEY_COLS,
-    OUT_CSV,
-    conv_layers,
+from _scalesim_runner import (
+    REPORTS,
+    appender,
+    config_text,
     ensure_venv,
+    in_venv,
+    layer_values,
+    read_report,
+    read_rows,
+    write_inputs,
 )
-
-RUNNER = """
-import json, resource, sys, time, contextlib, io
-from scalesim.scale_sim import scalesim
-d = sys.argv[1]
-t0 = time.perf_counter()
-with contextlib.redirect_stdout(io.StringIO()):
-    s = scalesim(save_disk_space=True, verbose=False, config=d + '/scale.cfg',
-                 topology=d + '/topo.csv', layout=d + '/layout.csv')
-    s.run_scale(top_path=d)
-wall = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({'wall_s': wall, 'rss_mb': rss}))
-"""
-
-
-def read_report(path: Path) -> list[list[str]]:
-    with path.open() as f:
-        rows = list(csv.reader(f))
-    return [[c.strip() for c in r if c.strip() != ""] for r in rows[1:]]
+from scalesim_reference import ALL_COLS, KEY_COLS, OUT_CSV, conv_layers
 
 
 def same(a: list[str], b: list[str]) -> bool:
@@ -77,33 +55,21 @@ def same(a: list[str], b: list[str]) -> bool:
 def add_reference(layers: list[dict], array: str, df: str, ref_dir: Path) -> int:
     """Append this run's SCALE-Sim rows to the reference CSV where it has none; returns how
     many rows were added."""
-    cols = {"COMPUTE_REPORT": COMPUTE_COLS, "BANDWIDTH_REPORT": BW_COLS,
-            "DETAILED_ACCESS_REPORT": DETAIL_COLS}
     if any(x["dp_channels"] for x in layers):
         raise SystemExit("--add-reference: SCALE-Sim reports a DP layer per channel; record "
                          "depthwise networks with bench/scalesim_reference.py")
-    reports = {n: read_report(ref_dir / f"{n}.csv") for n in cols}
+    reports = {n: read_report(ref_dir / f"{n}.csv") for n in REPORTS}
     if any(len(r) != len(layers) for r in reports.values()):
         raise SystemExit(f"--add-reference: SCALE-Sim reported {len(reports['COMPUTE_REPORT'])}"
                          f" rows for {len(layers)} layers")
-    done = set()
-    if OUT_CSV.exists():
-        with OUT_CSV.open() as f:
-            done = {tuple(r[k] for k in KEY_COLS) for r in csv.DictReader(f)}
+    done = {tuple(r[k] for k in KEY_COLS) for r in read_rows(OUT_CSV)}
     added = 0
-    with OUT_CSV.open("a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=ALL_COLS, extrasaction="ignore")
+    with appender(OUT_CSV, ALL_COLS) as write:
         for i, layer in enumerate(layers):
             row = dict(layer, array=array, dataflow=df, wall_s="")
             if tuple(str(row[k]) for k in KEY_COLS) in done:
                 continue
-            for name, names in cols.items():
-                vals = reports[name][i][1:]
-                if len(vals) != len(names):
-                    raise SystemExit(f"{name} row {i}: {len(vals)} values for {len(names)} "
-                                     "columns")
-                row.update(zip(names, vals, strict=True))
-            w.writerow(row)
+            write({**row, **layer_values(reports, i)})
             added += 1
     return added
 
@@ -129,7 +95,6 @@ def main() -> None:
     layers = conv_layers(args.network)
     if args.layers:
         layers = layers[: args.layers]
-    rows, cols = (int(v) for v in args.array.split("x"))
     print(f"{args.network}: {len(layers)} convolutions on {args.array}, SCALE-Sim 3.0.0 vs "
           f"accelscope, one process each, same files\n")
     print(f"{'dataflow':8} {'SCALE-Sim s':>12} {'RSS MB':>8} {'accelscope s':>13} "
@@ -137,21 +102,14 @@ def main() -> None:
     for df in args.dataflows.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             d = Path(tmp)
-            (d / "scale.cfg").write_text(CFG.format(rows=rows, cols=cols, df=df))
-            topo = ["Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
-                    "Channels, Num Filter, Strides,"]
-            for i, x in enumerate(layers):
-                name = f"DP{i}" if x["dp_channels"] else f"L{i}"
-                topo.append(f"{name}, {x['ifmap_h']}, {x['ifmap_w']}, {x['filter_h']}, "
-                            f"{x['filter_w']}, {x['channels']}, "
-                            f"{1 if x['dp_channels'] else x['num_filter']}, {x['stride']},")
-            (d / "topo.csv").write_text("\n".join(topo) + "\n")
-            (d / "layout.csv").write_text("Layer name,\n")
-            p = subprocess.run([str(py), "-c", RUNNER, str(d)], capture_output=True,
-                               text=True)
-            if p.returncode:
-                raise SystemExit(f"SCALE-Sim failed: {p.stderr[-2000:]}")
-            ss = json.loads(p.stdout.strip().splitlines()[-1])
+            # a DP row has all the layer's channels and one filter; SCALE-Sim expands it into
+            # one single-channel layer per channel
+            write_inputs(d, config_text(args.array, df),
+                         [(f"DP{i}" if x["dp_channels"] else f"L{i}", x["ifmap_h"], x["ifmap_w"],
+                           x["filter_h"], x["filter_w"], x["channels"],
+                           1 if x["dp_channels"] else x["num_filter"], x["stride"])
+                          for i, x in enumerate(layers)])
+            ss = in_venv(py, "--run", str(d))
             ref = {n: read_report(d / "ref" / f"{n}.csv")
                    for n in ("COMPUTE_REPORT", "DETAILED_ACCESS_REPORT")}
             t0 = time.perf_counter()
