@@ -45,7 +45,8 @@ def main() -> None:
     if args.network:
         import accelscope
         from accelscope.evaluate import build_workloads
-        from accelscope.models.base import UnsupportedLayerError, get_model
+        from accelscope.models.contract import UnsupportedLayerError
+        from accelscope.models.registry import get_model
 
         s = args.input_size
         zm = accelscope.zoo.get(args.network, input_shape=(1, 3, s, s))

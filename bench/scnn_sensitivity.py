@@ -54,7 +54,7 @@ def network_speedups(depth: int) -> dict[str, float]:
     """Pruned-network speed-ups over DCNN, and the PE-granularity comparison on GoogLeNet
     (64 PEs x 16 multipliers against 4 x 256, both with this queue depth)."""
     from accelscope.arch import load_arch
-    from accelscope.models.base import get_model
+    from accelscope.models.registry import get_model
     from accelscope.validate.scnn_targets import NETWORKS, _granular_spec, _workloads, paper_spec
 
     coarse = _granular_spec().model_dump()

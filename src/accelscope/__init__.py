@@ -8,6 +8,7 @@ Stable API::
     model = accelscope.zoo.get("resnet50")
 """
 
+import accelscope.models.registry  # noqa: F401  (registers the built-in models and spec classes)
 from accelscope.api import execute, lower
 from accelscope.errors import (
     AccelscopeError,

@@ -555,7 +555,7 @@ def _compressed(result, workloads, spec, compress, fmaps_on_chip=False):
         parse_compress,
         parse_hardware,
     )
-    from accelscope.models.base import get_model
+    from accelscope.models.registry import get_model
 
     codec = parse_compress(compress) if compress is not None else None
     plain = result

@@ -13,7 +13,8 @@ from typing import Any, Literal
 import torch
 
 from accelscope.errors import AccelscopeError
-from accelscope.models.base import LayerWorkload, get_model
+from accelscope.models.contract import LayerWorkload
+from accelscope.models.registry import get_model
 from accelscope.results import NetworkResult
 from accelscope.workload.execute import execute
 from accelscope.workload.gconv import Chain, GConv, shape4

@@ -43,7 +43,8 @@ import torch
 import torch.nn.functional as F
 
 from accelscope.errors import AccelscopeError
-from accelscope.models.base import LayerWorkload, get_model
+from accelscope.models.contract import LayerWorkload
+from accelscope.models.registry import get_model
 from accelscope.results import Access, LayerResult, NetworkResult
 from accelscope.workload.execute import _prepare_input
 from accelscope.workload.gconv import Chain, GConv, PostOp, View

@@ -367,7 +367,7 @@ MARKERS = {"unitless", "name", "text", "choice", "flag", "section"}
 
 
 def spec_classes():
-    from accelscope.models.base import model_names
+    from accelscope.models.registry import model_names
 
     model_names()  # registers every built-in model's spec class
     classes = {ArchSpec, HostSpec, ComputeSpec, MemoryLevel, DramSpec, HostParams}

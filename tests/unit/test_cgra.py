@@ -219,8 +219,9 @@ def _with(spec, **cgra):
 
 def test_gconv_model_conforms_and_runs_what_no_mapping_expresses_on_the_general_path(
         allops_workloads):
-    from accelscope.models.base import UnsupportedLayerError, get_model
     from accelscope.models.conformance import check_model
+    from accelscope.models.contract import UnsupportedLayerError
+    from accelscope.models.registry import get_model
 
     spec = load_arch("openedgecgra")
     assert check_model("cgra", spec, allops_workloads) == []
@@ -242,7 +243,7 @@ def test_gconv_model_conforms_and_runs_what_no_mapping_expresses_on_the_general_
 
 
 def test_sampled_launches_scale_exactly(allops_workloads):
-    from accelscope.models.base import get_model
+    from accelscope.models.registry import get_model
 
     spec = load_arch("openedgecgra")
     conv = next(w for w in allops_workloads if w.gconv.name == "conv")

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from accelscope.arch import load_arch
-from accelscope.models.base import LayerWorkload, UnsupportedLayerError, get_model
 from accelscope.models.cgra.general import im2col_operands
 from accelscope.models.cgra.layout import Im2colShape
 from accelscope.models.cgra.mappings import GENERAL, reference_im2col, run_im2col_general
 from accelscope.models.cgra.sim import Cgra, CgraTiming
+from accelscope.models.contract import LayerWorkload, UnsupportedLayerError
+from accelscope.models.registry import get_model
 from accelscope.workload.gconv import GConv, conv_out_size
 from tests.unit.test_cgra import _with
 
@@ -114,7 +115,7 @@ def test_shared_constant_weights_serve_every_group():
 def test_every_tiny_allops_gconv_runs_and_conforms(allops_workloads):
     """None is refused: the 3x3 stride-1 conv on a CF '24 mapping, every other GConv on the
     general path, the non-convolutions in their GConv form; max reduces are stand-ins."""
-    from accelscope.models._common import useful_macs
+    from accelscope.models.common import useful_macs
     from accelscope.models.conformance import check_model
 
     spec = load_arch("openedgecgra")

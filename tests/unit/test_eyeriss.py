@@ -16,8 +16,9 @@ import accelscope
 from accelscope.arch import load_arch
 from accelscope.errors import AccelscopeError
 from accelscope.evaluate import build_workloads
-from accelscope.models.base import LayerWorkload, UnsupportedLayerError, get_model
 from accelscope.models.conformance import check_model
+from accelscope.models.contract import LayerWorkload, UnsupportedLayerError
+from accelscope.models.registry import get_model
 from accelscope.sparsity.formats import EyerissRLC
 from accelscope.workload.gconv import GConv
 
@@ -261,7 +262,7 @@ def test_delay_objective_is_never_slower(spec, alexnet):
 def test_candidates_cover_the_papers_mappings(spec, alexnet):
     """The search space holds the mappings of the paper's text (CONV1 11x7 sets, t = 2;
     CONV3 t = 4; CONV4/5 r = t = 2) with p <= 24, q*S <= 12."""
-    from accelscope.models import eyeriss as ey
+    from accelscope.models.eyeriss import model as ey
 
     for name, want in (("features_0", dict(e=7, t=2, r=1)), ("features_8", dict(t=4, r=1)),
                        ("features_10", dict(t=2, r=2)), ("features_12", dict(t=2, r=2))):

@@ -19,8 +19,9 @@ from accelscope.arch import load_arch
 from accelscope.arch.loader import load_arch_text
 from accelscope.energy import get_table
 from accelscope.errors import AccelscopeError
-from accelscope.models import eyeriss_dataflows as edf
-from accelscope.models.base import LayerWorkload, UnsupportedLayerError, get_model
+from accelscope.models.contract import LayerWorkload, UnsupportedLayerError
+from accelscope.models.eyeriss import dataflows as edf
+from accelscope.models.registry import get_model
 from accelscope.workload.gconv import GConv
 from tests.unit.test_eyeriss import _conv as _eyeriss_conv
 
@@ -219,7 +220,7 @@ def test_skipping_idle_pe_tilings_loses_nothing(specs, df):
     # the search enumerates only tilings where no spatial factor can grow; the full
     # enumeration must never find a cheaper mapping
     spec = specs[df]
-    from accelscope.models.eyeriss import _energies
+    from accelscope.models.eyeriss.model import _energies
 
     en = _energies(get_table(spec.energy_table), 16)
     for g in (_conv(N=2, C=5, K=7, H=9, W=9), _conv(C=3, K=12, H=11, W=11, R=5, S=5,

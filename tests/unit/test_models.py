@@ -10,14 +10,9 @@ import torch
 import accelscope
 from accelscope.arch import load_arch
 from accelscope.evaluate import build_workloads, evaluate_network
-from accelscope.models.base import (
-    LayerWorkload,
-    UnknownModelError,
-    UnsupportedLayerError,
-    get_model,
-    model_names,
-)
 from accelscope.models.conformance import check_model, check_result
+from accelscope.models.contract import LayerWorkload, UnknownModelError, UnsupportedLayerError
+from accelscope.models.registry import get_model, model_names
 from accelscope.results import LayerResult
 
 

@@ -16,10 +16,11 @@ import torch
 from accelscope import lower, zoo
 from accelscope.arch import load_arch
 from accelscope.evaluate import build_workloads
-from accelscope.models.base import LayerWorkload, get_model
 from accelscope.models.conformance import check_model
-from accelscope.models.systolic import array_form, gemm_of
-from accelscope.models.systolic_core import Gemm, systolic_timing
+from accelscope.models.contract import LayerWorkload
+from accelscope.models.registry import get_model
+from accelscope.models.systolic.core import Gemm, systolic_timing
+from accelscope.models.systolic.model import array_form, gemm_of
 from accelscope.strategy import (
     STRATEGIES,
     evaluate_strategy,

@@ -14,10 +14,11 @@ import torch
 import accelscope
 from accelscope.arch import ArchError, load_arch
 from accelscope.evaluate import build_workloads, evaluate_network
-from accelscope.models import _scnn_core as core
-from accelscope.models.base import LayerWorkload, get_model
 from accelscope.models.conformance import check_model
-from accelscope.models.scnn import area_mm2, execute_schedule, route
+from accelscope.models.contract import LayerWorkload
+from accelscope.models.registry import get_model
+from accelscope.models.scnn import core
+from accelscope.models.scnn.model import area_mm2, execute_schedule, route
 from accelscope.sparsity import expected_ceil_div, get_format
 from accelscope.workload.execute import run_gconv
 from accelscope.workload.gconv import GConv
@@ -323,7 +324,7 @@ def test_reflect_padding_is_materialised(allops):
     r = EVAL(dw, spec)
     assert any("reflect padding" in x and "materialised" in x for x in r.warnings)
     assert r.macs == dw.gconv.macs and "padding" in r.provenance
-    from accelscope.models.scnn import _materialise_padding
+    from accelscope.models.scnn.model import _materialise_padding
 
     form = _materialise_padding(dw)
     assert form.gconv.padding == (0, 0, 0, 0) and form.gconv.P == dw.gconv.P

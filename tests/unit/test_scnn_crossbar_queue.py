@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from accelscope.models import _scnn_core as core
+from accelscope.models.scnn import core
 from accelscope.workload.gconv import GConv
 from tests.unit.test_scnn import EVAL, conv, random_layer, spec_with, workload
 

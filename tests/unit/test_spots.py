@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 import accelscope
 from accelscope.arch import load_arch
 from accelscope.evaluate import build_workloads, evaluate_network
-from accelscope.models.base import LayerWorkload, get_model
 from accelscope.models.conformance import check_model
-from accelscope.models.spots import (
+from accelscope.models.contract import LayerWorkload
+from accelscope.models.registry import get_model
+from accelscope.models.systolic.spots import (
     execute_schedule,
     ifm_sram_reads,
     im2col_matrix,

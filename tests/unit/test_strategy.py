@@ -12,10 +12,10 @@ from torch import nn
 from accelscope import lower, zoo
 from accelscope.arch import load_arch
 from accelscope.evaluate import build_workloads
-from accelscope.models.base import UnsupportedLayerError
-from accelscope.models.scnn import route as scnn_route
-from accelscope.models.spots import is_gemm as spots_is_gemm
-from accelscope.models.systolic import gemm_of
+from accelscope.models.contract import UnsupportedLayerError
+from accelscope.models.scnn.model import route as scnn_route
+from accelscope.models.systolic.model import gemm_of
+from accelscope.models.systolic.spots import is_gemm as spots_is_gemm
 from accelscope.strategy import (
     STRATEGIES,
     StrategyError,

@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 import accelscope
 from accelscope.arch import load_arch
 from accelscope.evaluate import build_workloads, evaluate_network
-from accelscope.models.base import LayerWorkload, get_model
 from accelscope.models.conformance import check_model
-from accelscope.models.systolic import gemm_of
-from accelscope.models.systolic_core import Gemm, systolic_timing
+from accelscope.models.contract import LayerWorkload
+from accelscope.models.registry import get_model
+from accelscope.models.systolic.core import Gemm, systolic_timing
+from accelscope.models.systolic.model import gemm_of
 
 REF = Path(__file__).resolve().parents[2] / "bench" / "scalesim_ref" / "scalesim_v3_reference.csv"
 
@@ -254,7 +255,7 @@ def _distinct_by_brute_force(g, rows: int) -> int:
        st.integers(1, 2), st.integers(1, 2), st.tuples(*[st.integers(-1, 2)] * 4),
        st.integers(0, 5), st.integers(0, 5), st.integers(1, 2), st.integers(1, 40))
 def test_os_fold_inputs_equal_a_brute_force_count(r, s, sh, sw, dil, idl, pad, h, w, n, rows):
-    from accelscope.models.systolic import os_fold_inputs
+    from accelscope.models.systolic.model import os_fold_inputs
     from accelscope.workload.gconv import conv_out_size
 
     H, W = r + h, s + w

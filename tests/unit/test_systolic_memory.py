@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accelscope.models import systolic_memory as sm
-from accelscope.models.systolic_memory import ScaleSimMemoryReport, scalesim_memory
+from accelscope.models.systolic import memory as sm
+from accelscope.models.systolic.memory import ScaleSimMemoryReport, scalesim_memory
 
 REF_DIR = Path(__file__).resolve().parents[2] / "bench" / "scalesim_ref"
 CALC_CSV = REF_DIR / "scalesim_v3_reference.csv"

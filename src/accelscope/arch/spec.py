@@ -13,7 +13,6 @@ under its model name with ``register_spec``; ``load_arch`` picks the class from 
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal, TypeVar, get_args
@@ -281,22 +280,11 @@ def spec_models() -> list[str]:
 
 
 def spec_class(model_name: str) -> type[ArchSpec] | None:
-    """The spec class registered for ``model_name``, or ``None``.
-
-    Accelerator models may register their spec class in their own module, so a miss loads
-    the built-in models once before giving up.
-    """
-    if model_name not in _SPECS:
-        try:
-            from accelscope.models.base import _load_builtin_models
-        except ImportError:  # pragma: no cover - the models package is optional here
-            return None
-        with contextlib.suppress(ImportError):  # a model module may still be missing
-            _load_builtin_models()
+    """The spec class registered for ``model_name``, or ``None``. ``accelscope.models.registry``
+    registers the built-in models' classes (``import accelscope`` imports it)."""
     return _SPECS.get(model_name)
 
 
-register_spec("ideal")(ArchSpec)
 
 
 # -- host (measured) baseline ----------------------------------------------------------------
@@ -320,7 +308,6 @@ class HostParams(_Spec):
         description="Data type the layers run in [choice]")
 
 
-@register_spec("host")
 class HostSpec(ArchSpec):
     """A measured baseline: the compute and memory sections are a roofline reference only;
     the host model times PyTorch on this machine."""

@@ -363,7 +363,7 @@ def apply_to_result(result: Any, workloads: Sequence[Any], spec: Any, codec: Dct
     difference as ``dct_codec`` stall cycles. Needs actual-mode workloads."""
     hw = hw or DctHardware()
     from accelscope.energy import get_table
-    from accelscope.models.base import get_model
+    from accelscope.models.registry import get_model
     from accelscope.results import Access, NetworkResult
 
     if not get_model(spec.model).counts_accesses:

@@ -2,9 +2,9 @@
 
 ``accelscope scalesim --config FILE.cfg --topology FILE.csv [--gemm] [--out DIR]`` lets a
 SCALE-Sim user switch with the files they already have. The compute columns come from the
-closed-form engine (``models/systolic_core.py``) and the memory columns from the vectorised
+closed-form engine (``models/systolic/core.py``) and the memory columns from the vectorised
 re-implementation of SCALE-Sim's double-buffered scratchpads
-(``models/systolic_memory.py``); both are compared with SCALE-Sim on every reference case
+(``models/systolic/memory.py``); both are compared with SCALE-Sim on every reference case
 (``docs/systolic.md``).
 
 Friendlier than SCALE-Sim on input, identical on output: a v2-era config without the
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from accelscope.errors import InputFileError
-from accelscope.models.systolic_core import Gemm, SystolicTiming, systolic_timing
+from accelscope.models.systolic.core import Gemm, SystolicTiming, systolic_timing
 from accelscope.output import check_name
 
 
@@ -226,7 +226,7 @@ DETAIL_HEADER = ("LayerID, SRAM IFMAP Start Cycle, SRAM IFMAP Stop Cycle, SRAM I
 
 def simulate(cfg: ScaleSimConfig, layers: list[ScaleSimLayer]) -> list[LayerReport]:
     """SCALE-Sim's three reports for every layer of a topology."""
-    from accelscope.models.systolic_memory import scalesim_memory
+    from accelscope.models.systolic.memory import scalesim_memory
 
     out = []
     done: dict[tuple, LayerReport] = {}

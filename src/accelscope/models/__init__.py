@@ -1,13 +1,2 @@
-"""Accelerator models: each registers ``evaluate(layer, spec) -> LayerResult`` by name."""
-
-from accelscope.models.base import (
-    LayerWorkload,
-    ModelInfo,
-    UnsupportedLayerError,
-    get_model,
-    model_names,
-    register_model,
-)
-
-__all__ = ["LayerWorkload", "ModelInfo", "UnsupportedLayerError", "get_model", "model_names",
-           "register_model"]
+"""Accelerator models: one package (or module) per accelerator behind one contract
+(``models.contract``), declared in one registry (``models.registry``)."""

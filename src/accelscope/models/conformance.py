@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from accelscope.models.base import LayerWorkload, UnsupportedLayerError, get_model
+from accelscope.models.contract import LayerWorkload, UnsupportedLayerError
+from accelscope.models.registry import get_model
 from accelscope.results import LayerResult
 
 OUTERMOST = "dram"

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import torch
 
+from accelscope.arch.spec import HostSpec
 from accelscope.errors import AccelscopeError
-from accelscope.models._common import spec_provenance
-from accelscope.models.base import LayerWorkload, UnsupportedLayerError, register_model
+from accelscope.models.common import spec_provenance
+from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
 from accelscope.results import LayerResult
 from accelscope.workload.execute import run_gconv
 
@@ -141,9 +142,6 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-@register_model("host", description="measured: PyTorch on this machine's CPU or GPU, median "
-                "of repeats after warm-up; energy from RAPL / NVML or TDP x time",
-                uses_data=False, measured=True, counts_accesses=False)
 def evaluate(layer: LayerWorkload, spec) -> LayerResult:
     hp = spec.host
     g = layer.gconv
@@ -204,3 +202,11 @@ def evaluate(layer: LayerWorkload, spec) -> LayerResult:
                  "seconds_max": max(times), "repeats": hp.repeats, "threads": threads,
                  "device": str(device), "dtype": hp.dtype},
         provenance=prov, warnings=tuple(warnings))
+
+
+MODEL = ModelInfo(
+    name="host", spec_class=HostSpec, evaluate=evaluate,
+    description="measured: PyTorch on this machine's CPU or GPU, median "
+                "of repeats after warm-up; energy from RAPL / NVML or TDP x time",
+                uses_data=False, measured=True, counts_accesses=False,
+)

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import math
 
+from accelscope.arch.spec import ArchSpec
 from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
-from accelscope.models._common import footprint_elems, spec_provenance, useful_macs
-from accelscope.models.base import LayerWorkload, UnsupportedLayerError, register_model
+from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
+from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
 from accelscope.results import Access, LayerResult
 
 _WRITTEN = ("output",)  # tensors a layer writes; the others it reads
 
 
-@register_model("ideal", description="roofline upper bound: peak compute, per-level "
-                "bandwidth, compulsory traffic only, perfect overlap", uses_data=True)
 def evaluate(layer: LayerWorkload, spec) -> LayerResult:
     g = layer.gconv
     c = spec.compute
@@ -108,3 +107,10 @@ def evaluate(layer: LayerWorkload, spec) -> LayerResult:
 def _holds(holds, tensor: str) -> bool:
     """A second activation operand lives where inputs live."""
     return (tensor if tensor != "operand" else "input") in holds
+
+
+MODEL = ModelInfo(
+    name="ideal", spec_class=ArchSpec, evaluate=evaluate,
+    description="roofline upper bound: peak compute, per-level "
+                "bandwidth, compulsory traffic only, perfect overlap", uses_data=True,
+)

@@ -24,7 +24,8 @@ from typing import Any
 import torch
 
 from accelscope.errors import AccelscopeError
-from accelscope.models.base import LayerWorkload, get_model
+from accelscope.models.contract import LayerWorkload
+from accelscope.models.registry import get_model
 from accelscope.workload.gconv import Chain, GConv
 
 

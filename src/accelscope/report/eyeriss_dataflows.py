@@ -52,7 +52,8 @@ def compare(batch: int = 16, network: str = "alexnet-caffe",
     2016 comparison counts every MAC and word."""
     from accelscope import lower, zoo
     from accelscope.arch import load_arch
-    from accelscope.models.base import LayerWorkload, get_model
+    from accelscope.models.contract import LayerWorkload
+    from accelscope.models.registry import get_model
 
     layers = dict(ALEXNET_CONVS if layers is None else layers)
     chain = lower(zoo.get(network, batch=batch))

@@ -54,7 +54,7 @@ def _results(mode: str) -> dict[str, object]:
     from accelscope import lower, zoo
     from accelscope.arch import load_arch
     from accelscope.evaluate import build_workloads
-    from accelscope.models.base import get_model
+    from accelscope.models.registry import get_model
     from accelscope.sparsity import prune_chain
 
     zm = zoo.get("alexnet-caffe", batch=4)
@@ -188,7 +188,7 @@ def _vgg16() -> list:
     from accelscope import lower, zoo
     from accelscope.arch import load_arch
     from accelscope.evaluate import build_workloads
-    from accelscope.models.base import get_model
+    from accelscope.models.registry import get_model
 
     zm = zoo.get("vgg16", batch=3)
     works = build_workloads(lower(zm), zm.example_input())

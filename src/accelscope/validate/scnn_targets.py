@@ -68,7 +68,7 @@ def _workloads(net: str):
 @functools.cache
 def _totals(net: str, arch: str) -> tuple[float, float, float]:
     """(seconds, energy pJ, multiplier utilization) over the network's convolutions."""
-    from accelscope.models.base import get_model
+    from accelscope.models.registry import get_model
 
     spec = _granular_spec() if arch == "scnn-4x256" else paper_spec(arch)
     rs = [get_model("scnn").evaluate(w, spec) for w in _workloads(net)]
@@ -142,7 +142,7 @@ def _granular_spec():
 def _fc_utilization() -> float:
     """A dense 4096 -> 1024 FC layer on SCNN: useful MACs over the array's cycles (without
     the DRAM stall of streaming 4 M weights at batch 1) x peak."""
-    from accelscope.models.base import get_model
+    from accelscope.models.registry import get_model
     from accelscope.report.density_sweep import synthetic_workload
     from accelscope.workload.gconv import GConv
 
@@ -154,7 +154,7 @@ def _fc_utilization() -> float:
 
 def _area(part: str, arch: str = "scnn") -> float:
     from accelscope.arch import load_arch
-    from accelscope.models.scnn import area_mm2
+    from accelscope.models.scnn.model import area_mm2
 
     return area_mm2(load_arch(arch))[part]
 

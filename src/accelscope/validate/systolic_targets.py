@@ -32,7 +32,7 @@ def _convs():
 
 @functools.cache
 def _totals(dataflow: str) -> tuple[int, int]:
-    from accelscope.models.systolic_memory import scalesim_memory
+    from accelscope.models.systolic.memory import scalesim_memory
 
     incl = total = 0
     for g in _convs():

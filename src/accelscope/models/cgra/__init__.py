@@ -3,6 +3,7 @@ mappings of Carpentieri et al. (``mappings``), their pricing with the host CPU (
 layer study (``study``) and the ``cgra`` accelerator model over GConvs (``model``)."""
 
 from accelscope.models.cgra.layout import CgraMemoryError, ConvShape
+from accelscope.models.cgra.model import MODEL
 from accelscope.models.cgra.spec import CgraSpec
 
-__all__ = ["CgraMemoryError", "CgraSpec", "ConvShape"]
+__all__ = ["MODEL", "CgraMemoryError", "CgraSpec", "ConvShape"]

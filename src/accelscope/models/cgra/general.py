@@ -27,7 +27,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from accelscope.models._common import pieces
 from accelscope.models.cgra.cost import Tally, price_run
 from accelscope.models.cgra.layout import CgraMemoryError, Im2colShape
 from accelscope.models.cgra.mappings import (
@@ -39,6 +38,7 @@ from accelscope.models.cgra.mappings import (
 )
 from accelscope.models.cgra.sim import Cgra
 from accelscope.models.cgra.spec import CgraSpec
+from accelscope.models.common import pieces
 from accelscope.workload.gconv import GConv
 
 

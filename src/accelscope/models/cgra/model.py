@@ -45,16 +45,16 @@ import torch
 from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
 from accelscope.errors import ShapeError
-from accelscope.models._common import pieces, spec_provenance, useful_macs
-from accelscope.models.base import LayerWorkload, UnsupportedLayerError, register_model
 from accelscope.models.cgra.cost import Tally, price_run, sram_pj_per_access
 from accelscope.models.cgra.layout import CgraMemoryError, ConvShape
 from accelscope.models.cgra.mappings import RUNNERS, MappingRun
 from accelscope.models.cgra.sim import Cgra
 from accelscope.models.cgra.spec import CgraSpec
+from accelscope.models.common import pieces, spec_provenance, useful_macs
+from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
 from accelscope.results import Access, LayerResult
 
-MODEL = "cgra"
+MODEL_NAME = "cgra"
 
 
 def mapping_gap(g) -> str | None:
@@ -184,10 +184,6 @@ class _NoMappingFitsError(Exception):
         self.refused = refused
 
 
-@register_model(MODEL, description="OpenEdgeCGRA 4x4: instruction-level simulation of the "
-                "CF '24 convolution mappings (best per layer, tiled to the banks) and of the "
-                "im2col-ic kernel over host-built patches for every other GConv, with the "
-                "host CPU's launches, parameters and im2col", uses_data=False)
 def evaluate(layer: LayerWorkload, spec: CgraSpec) -> LayerResult:
     g = layer.gconv
     gap = mapping_gap(g)
@@ -284,12 +280,12 @@ def _evaluate_general(layer: LayerWorkload, spec: CgraSpec, refused: dict[str, s
     im2col path, in its GConv form where it is not a multiply-and-sum GConv with a weight."""
     from accelscope.models.cgra import general
     from accelscope.models.cgra.mappings import GENERAL
-    from accelscope.models.systolic import array_form
+    from accelscope.models.systolic.model import array_form
 
     g = layer.gconv
     why = "; ".join(sorted(set(refused.values()))) if not fallback else "no mapping fits"
     if "im2col-ic" not in spec.cgra.mappings:
-        raise UnsupportedLayerError(MODEL, g, f"{why}; the general im2col path runs the "
+        raise UnsupportedLayerError(MODEL_NAME, g, f"{why}; the general im2col path runs the "
                                     "im2col-ic kernel, which cgra.mappings leaves out: add "
                                     "im2col-ic to cgra.mappings or run it on another "
                                     "accelerator model")
@@ -297,7 +293,7 @@ def _evaluate_general(layer: LayerWorkload, spec: CgraSpec, refused: dict[str, s
     form, how = (layer, "") if plain else array_form(layer)
     gf = form.gconv
     if gf.map_op != "mul" or gf.reduce_op != "sum" or gf.operand_kind != "weight":
-        raise UnsupportedLayerError(MODEL, g, f"{why}, and it has no multiply-and-sum GConv "
+        raise UnsupportedLayerError(MODEL_NAME, g, f"{why}, and it has no multiply-and-sum GConv "
                                     f"form ({how}); run it on another accelerator model")
     synthetic = not (g.map_op == "mul" and g.operand_kind in ("weight", "tensor"))
     x0, w, gq, shared, data = _general_operands(layer, form, synthetic)
@@ -307,7 +303,7 @@ def _evaluate_general(layer: LayerWorkload, spec: CgraSpec, refused: dict[str, s
         run = general.run_general(gq, patches, weights, spec,
                                   weight_tensor="operand" if data_operand else "weight")
     except CgraMemoryError as exc:
-        raise UnsupportedLayerError(MODEL, g, f"{why}; the general im2col path does not fit "
+        raise UnsupportedLayerError(MODEL_NAME, g, f"{why}; the general im2col path does not fit "
                                     f"either: {exc}; give the CGRA more memory "
                                     "(cgra.array.n_banks or bank_bytes) or run it on "
                                     "another accelerator model") from None
@@ -402,7 +398,7 @@ def _result(layer: LayerWorkload, spec: CgraSpec, *, n: int, tally: Tally,
                         "launches; cgra.sample_launches)")
     out_rd = dram_rd.get("output", 0)
     return LayerResult(
-        layer=g.name, kind=g.kind, model=MODEL, arch=spec.name, clock_hz=float(spec.clock_hz),
+        layer=g.name, kind=g.kind, model=MODEL_NAME, arch=spec.name, clock_hz=float(spec.clock_hz),
         peak_macs_per_cycle=int(spec.compute.macs_per_cycle), cycles=int(total),
         macs=g.macs, macs_issued=macs_issued, macs_useful=max(macs_useful, 0),
         macs_skipped=max(g.macs - macs_issued, 0),
@@ -420,3 +416,12 @@ def _result(layer: LayerWorkload, spec: CgraSpec, *, n: int, tally: Tally,
                  "host_active_cycles": n * tally.host_active_cycles,
                  "padding_copy_cycles": n * pad_cycles},
         provenance=prov, warnings=tuple(warnings))
+
+
+MODEL = ModelInfo(
+    name=MODEL_NAME, spec_class=CgraSpec, evaluate=evaluate,
+    description="OpenEdgeCGRA 4x4: instruction-level simulation of the "
+                "CF '24 convolution mappings (best per layer, tiled to the banks) and of the "
+                "im2col-ic kernel over host-built patches for every other GConv, with the "
+                "host CPU's launches, parameters and im2col", uses_data=False,
+)

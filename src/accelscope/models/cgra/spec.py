@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from accelscope.arch.spec import ArchSpec, _Spec, register_spec
+from accelscope.arch.spec import ArchSpec, _Spec
 from accelscope.models.cgra.sim import CgraTiming
 
 
@@ -127,7 +127,6 @@ class CgraParams(_Spec):
                           "give identical launches); 0 = simulate every launch [count]")
 
 
-@register_spec("cgra")
 class CgraSpec(ArchSpec):
     """OpenEdgeCGRA (4x4 cells) with its host CPU and shared SRAM banks."""
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from accelscope.models.base import LayerWorkload
+from accelscope.models.contract import LayerWorkload
 from accelscope.workload.execute import _gconv_fast
 
 

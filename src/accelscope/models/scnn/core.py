@@ -1,5 +1,5 @@
-"""Counting machinery of the SCNN model (``models/scnn.py``): the planar tiling, the compressed
-streams of activations and weights, the Cartesian-product step counts per PE and output
+"""Counting machinery of the SCNN model (``models/scnn/model.py``): the planar tiling, the
+compressed streams of activations and weights, the Cartesian-product step counts per PE and output
 group, the accumulator bank conflicts (exact or sampled), and a numerical execution of the
 PT-IS-CP schedule that the tests compare with the executor.
 

@@ -60,8 +60,8 @@ import numpy as np
 
 from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
-from accelscope.models._common import spec_provenance, useful_macs
-from accelscope.models.base import LayerWorkload, UnsupportedLayerError
+from accelscope.models.common import spec_provenance, useful_macs
+from accelscope.models.contract import LayerWorkload, UnsupportedLayerError
 from accelscope.results import Access, LayerResult
 
 DATAFLOWS = ("ws", "os_a", "os_b", "os_c", "nlr")
@@ -196,7 +196,7 @@ def _cdiv(a, b):
 
 
 def _layer(g) -> dict:
-    from accelscope.models.eyeriss import _real_count, _real_rows, _shape
+    from accelscope.models.eyeriss.model import _real_count, _real_rows, _shape
 
     d = _shape(g)
     d["rows_real"] = _real_rows(g, d["span_r"])
@@ -406,7 +406,7 @@ def evaluate_dataflow(layer: LayerWorkload, spec) -> LayerResult:
     """Evaluate one GConv with the spec's (non-RS) dataflow: counts, energy by component
     (``compute`` = ALU, ``spad`` = RF, ``array``, ``glb`` = buffer, ``dram``), cycles, and the
     chosen mapping in ``details['mapping']``."""
-    from accelscope.models.eyeriss import _energies
+    from accelscope.models.eyeriss.model import _energies
 
     g = layer.gconv
     ep, cs = spec.eyeriss, spec.compute
@@ -505,7 +505,7 @@ def evaluate_dataflow(layer: LayerWorkload, spec) -> LayerResult:
     prov = {**spec_provenance(spec), **energy_provenance(table)}
     prov["dataflow"] = (f"{NAMES[df]} (Chen, Emer, Sze, ISCA 2016, Sec. III/VI); spatial "
                         "tiling, GLB blocking and counting rules of "
-                        "models/eyeriss_dataflows.py (docs/eyeriss.md, 'Other dataflows')")
+                        "models/eyeriss/dataflows.py (docs/eyeriss.md, 'Other dataflows')")
     prov["mapping"] = (f"exhaustive search minimising {ep.objective} over every spatial tiling "
                        "that leaves no PE idle needlessly x every GLB block (images, strip, "
                        "filters, channels) that fits the GLB in whole banks")

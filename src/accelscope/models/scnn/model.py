@@ -31,12 +31,17 @@ import numpy as np
 import torch
 from pydantic import Field, model_validator
 
-from accelscope.arch.spec import ArchSpec, _Spec, register_spec
+from accelscope.arch.spec import ArchSpec, _Spec
 from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
-from accelscope.models import _scnn_core as core
-from accelscope.models._common import spec_provenance, useful_macs
-from accelscope.models.base import LayerWorkload, UnsupportedLayerError, register_model
+from accelscope.models.common import spec_provenance, useful_macs
+from accelscope.models.contract import (
+    LayerWorkload,
+    ModelInfo,
+    NonconvSwitch,
+    UnsupportedLayerError,
+)
+from accelscope.models.scnn import core
 from accelscope.results import Access, LayerResult
 from accelscope.sparsity.formats import get_format
 from accelscope.workload.gconv import GConv
@@ -122,7 +127,6 @@ class ScnnParams(_Spec):
                                                "[unitless]")
 
 
-@register_spec("scnn")
 class ScnnSpec(ArchSpec):
     """SCNN (sparse) or DCNN / DCNN-opt (dense twins): PT-IS-CP dataflow on a PE grid."""
 
@@ -1115,9 +1119,6 @@ def _weight(layer: LayerWorkload, name: str) -> torch.Tensor:
                                 "non-zero weights); give the layer's params")
 
 
-@register_model("scnn", description="SCNN (ISCA 2017): planar-tiled input-stationary "
-                "Cartesian-product dataflow on compressed-sparse weights and activations, "
-                "with its dense twins DCNN / DCNN-opt", uses_data=True)
 def evaluate(layer: LayerWorkload, spec: ScnnSpec) -> LayerResult:
     g = layer.gconv
     if not isinstance(spec, ScnnSpec):
@@ -1133,7 +1134,7 @@ def _full_map_product(layer: LayerWorkload) -> bool:
     g = layer.gconv
     if g.map_op != "mul" or g.operand_kind != "tensor":
         return False
-    from accelscope.models.systolic import _broadcast_shape
+    from accelscope.models.systolic.model import _broadcast_shape
 
     shape = _broadcast_shape(layer)
     return not (shape[2] == shape[3] == 1 and shape[1] == g.G)
@@ -1146,7 +1147,7 @@ def _on_array(layer: LayerWorkload, spec: ScnnSpec) -> LayerResult:
     ceil(a/I)`` steps, bank conflicts, barrier, halos, PPU drain, compressed traffic. The
     accumulator applies the GConv's own reduce (a compare-and-write for max); a unit weight
     bypasses the multiplier (priced as no multiply)."""
-    from accelscope.models.systolic import array_form, relabel
+    from accelscope.models.systolic.model import array_form, relabel
 
     g = layer.gconv
     if _full_map_product(layer):
@@ -1442,3 +1443,12 @@ def execute_schedule(g: GConv, x: torch.Tensor, w: torch.Tensor, spec: ScnnSpec
                     y[n, k0:k0 + size, r0:r1, c0:c1] += torch.where(owned, part, 0.0)
                     y[n, k0:k0 + size, r0:r1, c0:c1] += torch.where(owned, 0.0, part)
     return y, stats
+
+
+MODEL = ModelInfo(
+    name="scnn", spec_class=ScnnSpec, evaluate=evaluate,
+    description="SCNN (ISCA 2017): planar-tiled input-stationary "
+                "Cartesian-product dataflow on compressed-sparse weights and activations, "
+                "with its dense twins DCNN / DCNN-opt", uses_data=True,
+    nonconv=NonconvSwitch(section='scnn', unit='ppu'),
+)

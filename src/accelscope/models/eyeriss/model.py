@@ -42,11 +42,11 @@ import numpy as np
 import torch
 from pydantic import Field, model_validator
 
-from accelscope.arch.spec import ArchSpec, _Spec, register_spec
+from accelscope.arch.spec import ArchSpec, _Spec
 from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
-from accelscope.models._common import spec_provenance, useful_macs
-from accelscope.models.base import LayerWorkload, UnsupportedLayerError, register_model
+from accelscope.models.common import spec_provenance, useful_macs
+from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
 from accelscope.results import Access, LayerResult
 from accelscope.sparsity.formats import EyerissRLC
 from accelscope.workload.execute import _gconv_fast
@@ -60,7 +60,7 @@ class EyerissParams(_Spec):
         description="Dataflow: 'rs' (row stationary); the ISCA 2016 comparison dataflows "
                     "'ws' (weight stationary), 'os_a' / 'os_b' / 'os_c' (output stationary "
                     "SOC-MOP / MOC-MOP / MOC-SOP) and 'nlr' (no local reuse), modelled in "
-                    "models/eyeriss_dataflows.py [choice]")
+                    "models/eyeriss/dataflows.py [choice]")
     ifmap_spad_words: int = Field(ge=0, description="Input-activation spad per PE (rs: >= 1; "
                                                     "os_*: input FIFO words) [words]")
     filter_spad_words: int = Field(ge=0, description="Filter spad per PE (rs: >= 1; ws: the "
@@ -102,7 +102,6 @@ class EyerissParams(_Spec):
                                                                "from [text]")
 
 
-@register_spec("eyeriss")
 class EyerissSpec(ArchSpec):
     """Eyeriss: row-stationary PE array, spads, GLB, RLC DRAM interface."""
 
@@ -113,7 +112,7 @@ class EyerissSpec(ArchSpec):
     @model_validator(mode="after")
     def _consistent(self) -> EyerissSpec:
         if self.eyeriss.dataflow != "rs":  # the ISCA 2016 comparison dataflows
-            from accelscope.models.eyeriss_dataflows import check_spec
+            from accelscope.models.eyeriss.dataflows import check_spec
 
             check_spec(self)
             return self
@@ -394,16 +393,13 @@ def _energies(table, bits: int) -> dict[str, float]:
             "dram": table.lookup("dram_16b").value * scale}
 
 
-@register_model("eyeriss", description="Eyeriss (JSSC 2017 / ISCA 2016): row-stationary "
-                "12x14 PE array with spads and GLB, zero gating, run-length compressed "
-                "feature maps in DRAM", uses_data=True)
 def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     g = layer.gconv
     if not isinstance(spec, EyerissSpec):
         raise UnsupportedLayerError("eyeriss", g, "the spec is not an Eyeriss spec "
                                     "(model: eyeriss)")
     if spec.eyeriss.dataflow != "rs":  # the ISCA 2016 comparison dataflows
-        from accelscope.models.eyeriss_dataflows import evaluate_dataflow
+        from accelscope.models.eyeriss.dataflows import evaluate_dataflow
 
         return evaluate_dataflow(layer, spec)
     ep, c = spec.eyeriss, spec.compute
@@ -612,3 +608,11 @@ def _rlc_ratio(rlc: EyerissRLC, t: torch.Tensor | None, elems: int, density: flo
     else:
         bits = float(rlc.expected_bits((n, elems // max(n, 1)), density))
     return bits / (elems * rlc.value_bits)
+
+
+MODEL = ModelInfo(
+    name="eyeriss", spec_class=EyerissSpec, evaluate=evaluate,
+    description="Eyeriss (JSSC 2017 / ISCA 2016): row-stationary "
+                "12x14 PE array with spads and GLB, zero gating, run-length compressed "
+                "feature maps in DRAM", uses_data=True,
+)

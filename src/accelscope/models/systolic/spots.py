@@ -35,11 +35,16 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field, model_validator
 
-from accelscope.arch.spec import ArchSpec, _Spec, register_spec
+from accelscope.arch.spec import ArchSpec, _Spec
 from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
-from accelscope.models._common import footprint_elems, spec_provenance, useful_macs
-from accelscope.models.base import LayerWorkload, UnsupportedLayerError, register_model
+from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
+from accelscope.models.contract import (
+    LayerWorkload,
+    ModelInfo,
+    NonconvSwitch,
+    UnsupportedLayerError,
+)
 from accelscope.results import Access, LayerResult
 from accelscope.workload.execute import _prepare_input
 from accelscope.workload.gconv import GConv
@@ -89,7 +94,6 @@ class SpotsParams(_Spec):
                     "defaults_used() [choice]")
 
 
-@register_spec("spots")
 class SpotsSpec(ArchSpec):
     """SPOTS: IM2COL unit + tall/split output-stationary systolic GEMM with zero skipping."""
 
@@ -379,9 +383,6 @@ def scratchpad(g: GConv, spec: SpotsSpec, wnz: torch.Tensor, units: int
     return parts, text
 
 
-@register_model("spots", description="SPOTS (TACO 2022): hardware IM2COL + tall/split "
-                "output-stationary systolic GEMM skipping zero weight columns and IM2COL row "
-                "blocks", uses_data=True)
 def evaluate(layer: LayerWorkload, spec: SpotsSpec) -> LayerResult:
     g = layer.gconv
     if not isinstance(spec, SpotsSpec):
@@ -395,7 +396,7 @@ def evaluate(layer: LayerWorkload, spec: SpotsSpec) -> LayerResult:
     if not is_gemm(g):
         if p.nonconv_on == "vector":
             return _vector_layer(layer, spec, table, prov)
-        from accelscope.models.systolic import array_form, as_original
+        from accelscope.models.systolic.model import array_form, as_original
 
         form, how = array_form(layer)
         run_spec = spec
@@ -558,3 +559,12 @@ def _vector_layer(layer: LayerWorkload, spec: SpotsSpec, table, prov) -> LayerRe
         details={"unit": "vector", "scratchpad": {}, "scratchpad_bytes": 0},
         provenance={**prov, "scratchpad": "vector unit: operands stream through it element "
                                           "by element, no tile is kept (0 B)"})
+
+
+MODEL = ModelInfo(
+    name="spots", spec_class=SpotsSpec, evaluate=evaluate,
+    description="SPOTS (TACO 2022): hardware IM2COL + tall/split "
+                "output-stationary systolic GEMM skipping zero weight columns and IM2COL row "
+                "blocks", uses_data=True,
+    nonconv=NonconvSwitch(section='spots', unit='vector'),
+)

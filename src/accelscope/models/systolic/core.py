@@ -34,7 +34,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from accelscope.models._common import pieces
+from accelscope.models.common import pieces
 
 Dataflow = Literal["os", "ws", "is"]
 DATAFLOWS: tuple[str, ...] = ("os", "ws", "is")

@@ -28,12 +28,17 @@ from typing import Literal
 import torch
 from pydantic import Field, model_validator
 
-from accelscope.arch.spec import ArchSpec, _Spec, register_spec
+from accelscope.arch.spec import ArchSpec, _Spec
 from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
-from accelscope.models._common import footprint_elems, spec_provenance, useful_macs
-from accelscope.models.base import LayerWorkload, UnsupportedLayerError, register_model
-from accelscope.models.systolic_core import Gemm, SystolicTiming, fold_tiles, systolic_timing
+from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
+from accelscope.models.contract import (
+    LayerWorkload,
+    ModelInfo,
+    NonconvSwitch,
+    UnsupportedLayerError,
+)
+from accelscope.models.systolic.core import Gemm, SystolicTiming, fold_tiles, systolic_timing
 from accelscope.results import Access, LayerResult
 from accelscope.workload.gconv import GConv
 
@@ -59,7 +64,7 @@ class SystolicParams(_Spec):
     memory_model: Literal["scalesim", "compulsory"] = Field(
         description="'scalesim': SCALE-Sim's double-buffered SRAMs and DRAM interface "
                     "(partial sums of ws/is row folds go to DRAM, prefetch and drain cycles, "
-                    "stalls in user mode; models/systolic_memory.py); 'compulsory': each tensor "
+                    "stalls in user mode; models/systolic/memory.py); 'compulsory': each tensor "
                     "crosses DRAM once, an accumulator keeps partial sums on chip [choice]")
     im2col: Literal["ideal", "software"] = Field(
         description="'ideal': the IM2COL operand matrix is addressed in place, DRAM moves "
@@ -68,7 +73,6 @@ class SystolicParams(_Spec):
                     "IM2COL matrix twice (host write, array read) [choice]")
 
 
-@register_spec("systolic")
 class SystolicSpec(ArchSpec):
     """A systolic array with one SRAM per operand (SCALE-Sim's organisation)."""
 
@@ -249,9 +253,6 @@ def relabel(r: LayerResult, layer: LayerWorkload, form: LayerWorkload, how: str,
                                energy_pj=energy, details=details, provenance=prov)
 
 
-@register_model("systolic", description="dense systolic GEMM array (os/ws/is), compute "
-                "timing exact against SCALE-Sim v3; vector unit for non-GEMM layers",
-                uses_data=False)
 def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
     g = layer.gconv
     if not isinstance(spec, SystolicSpec):
@@ -347,7 +348,7 @@ def _evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
         energy["dram"] = dram_bits * dram_pj
         details |= {"scalesim": mem, "scalesim_geometry": how}
         prov["memory"] = ("SCALE-Sim v3 double-buffered scratchpads and DRAM interface, "
-                          f"{spec.systolic.bandwidth_mode} mode (models/systolic_memory.py); "
+                          f"{spec.systolic.bandwidth_mode} mode (models/systolic/memory.py); "
                           f"layer as {how}")
         total = mem["total_cycles"] + mem["repeats"] * 1  # SCALE-Sim reports the last index
         cycles = max(mem["total_cycles_incl_prefetch"], total)
@@ -516,7 +517,7 @@ def _scalesim_memory(g: GConv, spec: SystolicSpec, timing: SystolicTiming):
     K x N), where every IM2COL element is its own address. Words are operands: SRAM sizes and
     DRAM bandwidth are converted at ``compute.operand_bits``.
     """
-    from accelscope.models.systolic_memory import scalesim_memory
+    from accelscope.models.systolic.memory import scalesim_memory
 
     bits = spec.compute.operand_bits
     word_bytes = bits / 8
@@ -551,3 +552,12 @@ def _scalesim_memory(g: GConv, spec: SystolicSpec, timing: SystolicTiming):
     out = {k: int(getattr(rep, k)) * g.G for k in keys}
     out["repeats"] = g.G
     return out, how
+
+
+MODEL = ModelInfo(
+    name="systolic", spec_class=SystolicSpec, evaluate=evaluate,
+    description="dense systolic GEMM array (os/ws/is), compute "
+                "timing exact against SCALE-Sim v3; vector unit for non-GEMM layers",
+                uses_data=False,
+    nonconv=NonconvSwitch(section='systolic', unit='vector'),
+)
