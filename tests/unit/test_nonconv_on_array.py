@@ -16,11 +16,12 @@ import torch
 from accelscope import lower, zoo
 from accelscope.arch import load_arch
 from accelscope.evaluate import build_workloads
+from accelscope.models.array_form import array_form
 from accelscope.models.conformance import check_model
 from accelscope.models.contract import LayerWorkload
 from accelscope.models.registry import get_model
 from accelscope.models.systolic.core import Gemm, systolic_timing
-from accelscope.models.systolic.model import array_form, gemm_of
+from accelscope.models.systolic.model import gemm_of
 from accelscope.strategy import (
     STRATEGIES,
     evaluate_strategy,

@@ -12,11 +12,11 @@ import pytest
 import torch
 
 from accelscope.arch import load_arch
+from accelscope.models.array_form import array_form
 from accelscope.models.conformance import check_model
 from accelscope.models.contract import LayerWorkload
 from accelscope.models.registry import get_model
 from accelscope.models.scnn.model import _full_map_product, execute_schedule, route
-from accelscope.models.systolic.model import array_form
 from accelscope.strategy import (
     StrategyError,
     evaluate_strategy,

@@ -45,6 +45,7 @@ import torch
 from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
 from accelscope.errors import ShapeError
+from accelscope.models.array_form import array_form
 from accelscope.models.cgra.cost import Tally, price_run, sram_pj_per_access
 from accelscope.models.cgra.layout import CgraMemoryError, ConvShape
 from accelscope.models.cgra.mappings import RUNNERS, MappingRun
@@ -280,7 +281,6 @@ def _evaluate_general(layer: LayerWorkload, spec: CgraSpec, refused: dict[str, s
     im2col path, in its GConv form where it is not a multiply-and-sum GConv with a weight."""
     from accelscope.models.cgra import general
     from accelscope.models.cgra.mappings import GENERAL
-    from accelscope.models.systolic.model import array_form
 
     g = layer.gconv
     why = "; ".join(sorted(set(refused.values()))) if not fallback else "no mapping fits"

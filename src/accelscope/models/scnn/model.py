@@ -34,6 +34,7 @@ from pydantic import Field, model_validator
 from accelscope.arch.spec import ArchSpec, _Spec
 from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
+from accelscope.models.array_form import array_form, broadcast_shape, relabel
 from accelscope.models.common import spec_provenance, useful_macs
 from accelscope.models.contract import (
     LayerWorkload,
@@ -1134,9 +1135,8 @@ def _full_map_product(layer: LayerWorkload) -> bool:
     g = layer.gconv
     if g.map_op != "mul" or g.operand_kind != "tensor":
         return False
-    from accelscope.models.systolic.model import _broadcast_shape
 
-    shape = _broadcast_shape(layer)
+    shape = broadcast_shape(layer)
     return not (shape[2] == shape[3] == 1 and shape[1] == g.G)
 
 
@@ -1147,7 +1147,6 @@ def _on_array(layer: LayerWorkload, spec: ScnnSpec) -> LayerResult:
     ceil(a/I)`` steps, bank conflicts, barrier, halos, PPU drain, compressed traffic. The
     accumulator applies the GConv's own reduce (a compare-and-write for max); a unit weight
     bypasses the multiplier (priced as no multiply)."""
-    from accelscope.models.systolic.model import array_form, relabel
 
     g = layer.gconv
     if _full_map_product(layer):

@@ -38,6 +38,7 @@ from pydantic import Field, model_validator
 from accelscope.arch.spec import ArchSpec, _Spec
 from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
+from accelscope.models.array_form import array_form
 from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
 from accelscope.models.contract import (
     LayerWorkload,
@@ -396,7 +397,7 @@ def evaluate(layer: LayerWorkload, spec: SpotsSpec) -> LayerResult:
     if not is_gemm(g):
         if p.nonconv_on == "vector":
             return _vector_layer(layer, spec, table, prov)
-        from accelscope.models.systolic.model import array_form, as_original
+        from accelscope.models.systolic.model import as_original
 
         form, how = array_form(layer)
         run_spec = spec
