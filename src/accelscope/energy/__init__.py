@@ -1,8 +1,15 @@
-"""Energy per action: tables per technology node, an SRAM model, DRAM per bit, node scaling.
+"""Energy per action: tables per technology node, an SRAM model, DRAM per bit, node scaling,
+and the one pricing path of the models (``Pricing``, ``dram_accesses``, ``rescale_dram``).
 
 See ``docs/energy.md`` for every value, its source and what is uncertain.
 """
 
+from accelscope.energy.pricing import (
+    NormalizedTableError,
+    Pricing,
+    dram_accesses,
+    rescale_dram,
+)
 from accelscope.energy.sram import (
     SRAM_FIT,
     SRAM_FIT_MAX_REL_ERROR,
@@ -40,14 +47,18 @@ __all__ = [
     "EnergyEntry",
     "EnergyTable",
     "EnergyTableError",
+    "NormalizedTableError",
+    "Pricing",
     "SramFit",
     "SramModelError",
     "SramPoint",
     "describe_tables",
+    "dram_accesses",
     "fit_sram_model",
     "get_table",
     "node_energy_factor",
     "provenance",
+    "rescale_dram",
     "scale_table",
     "sram_access_pj",
     "table_names",
