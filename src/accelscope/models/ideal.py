@@ -14,8 +14,7 @@ from __future__ import annotations
 import math
 
 from accelscope.arch.spec import ArchSpec
-from accelscope.energy import get_table
-from accelscope.energy import provenance as energy_provenance
+from accelscope.energy import NormalizedTableError, Pricing, dram_accesses
 from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
 from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
 from accelscope.results import Access, LayerResult
@@ -26,15 +25,14 @@ _WRITTEN = ("output",)  # tensors a layer writes; the others it reads
 def evaluate(layer: LayerWorkload, spec) -> LayerResult:
     g = layer.gconv
     c = spec.compute
-    table = get_table(spec.energy_table)
-    if table.normalized:
-        raise UnsupportedLayerError("ideal", g, f"energy table {table.name!r} is normalized "
-                                    "(MAC = 1); the ideal model needs absolute pJ")
+    try:
+        pricing = Pricing.of(spec)
+    except NormalizedTableError as exc:
+        raise UnsupportedLayerError("ideal", g, str(exc)) from None
     bits = int(c.operand_bits)
-    fp = c.number == "fp"
     foot = {t: n * bits for t, n in footprint_elems(layer).items()}
     warnings: list[str] = []
-    prov = {**spec_provenance(spec), **energy_provenance(table)}
+    prov = spec_provenance(spec)
 
     compute_cycles = math.ceil(g.macs / c.macs_per_cycle) * c.cycles_per_op + c.pipeline_depth
     bound = {"compute": compute_cycles}
@@ -43,14 +41,7 @@ def evaluate(layer: LayerWorkload, spec) -> LayerResult:
 
     # Per-op energy: a MAC for multiply GConvs, one add (or compare) at the accumulator width
     # otherwise.
-    if g.map_op == "mul":
-        op_pj = table.mac_pj(bits, fp=fp, acc_bits=None if fp else c.accumulator_bits)
-        prov["energy.op"] = f"mac_pj({bits}, fp={fp}, acc_bits={c.accumulator_bits})"
-    else:
-        acc = bits if fp else c.accumulator_bits
-        action = f"{'fp' if fp else 'int'}_add_{acc}b"
-        op_pj = table.lookup(action).value
-        prov["energy.op"] = action
+    op_pj, prov["energy.op"] = pricing.op_pj(g)
     energy["compute"] = g.macs * op_pj
 
     for level in spec.memory:
@@ -67,30 +58,15 @@ def evaluate(layer: LayerWorkload, spec) -> LayerResult:
             wr += foot[t]
         bound[level.name] = max(math.ceil(rd / level.read_bw_bits_per_cycle),
                                 math.ceil(wr / level.write_bw_bits_per_cycle))
-        e_rd = level.energy_pj_per_bit_read
-        e_wr = level.energy_pj_per_bit_write
-        if e_rd is None or e_wr is None:
-            per_bit = table.sram_pj_per_bit(level.size_bytes, level.word_bits)
-            prov[f"energy.{level.name}"] = (f"SRAM model: {per_bit:.4g} pJ/bit for "
-                                            f"{level.size_bytes} B x {level.word_bits}-bit")
-            e_rd = per_bit if e_rd is None else e_rd
-            e_wr = per_bit if e_wr is None else e_wr
-        energy[level.name] = rd * e_rd + wr * e_wr
+        energy[level.name] = pricing.level_pj(level, rd, wr)
 
     d = spec.dram
-    dram_rd = sum(v for t, v in foot.items() if t not in _WRITTEN)
-    dram_wr = sum(v for t, v in foot.items() if t in _WRITTEN)
-    for t, v in foot.items():
-        w = t in _WRITTEN
-        accesses.append(Access("dram", t, reads=0 if w else math.ceil(v / d.word_bits),
-                               writes=math.ceil(v / d.word_bits) if w else 0,
-                               read_bits=0 if w else v, write_bits=v if w else 0))
+    rd_bits = {t: v for t, v in foot.items() if t not in _WRITTEN}
+    wr_bits = {t: v for t, v in foot.items() if t in _WRITTEN}
+    dram_rd, dram_wr = sum(rd_bits.values()), sum(wr_bits.values())
+    accesses.extend(dram_accesses(rd_bits, wr_bits, d.word_bits))
     bound["dram"] = math.ceil((dram_rd + dram_wr) / d.bandwidth_bits_per_cycle)
-    dram_pj = d.energy_pj_per_bit
-    if dram_pj is None:
-        dram_pj = table.dram_pj_per_bit
-        prov["energy.dram"] = f"{dram_pj:.4g} pJ/bit from {table.name}"
-    energy["dram"] = (dram_rd + dram_wr) * dram_pj
+    energy["dram"] = (dram_rd + dram_wr) * pricing.dram_pj_per_bit()
 
     cycles = max(bound.values())
     limiter = max(bound, key=bound.get)
@@ -101,7 +77,7 @@ def evaluate(layer: LayerWorkload, spec) -> LayerResult:
         macs_issued=g.macs, macs_useful=useful_macs(layer), accesses=tuple(accesses),
         energy_pj=energy, stall_cycles=stalls,
         details={"bound_by": limiter, "bound_cycles": bound},
-        provenance=prov, warnings=tuple(warnings))
+        provenance={**prov, **pricing.provenance}, warnings=tuple(warnings))
 
 
 def _holds(holds, tensor: str) -> bool:

@@ -42,8 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from accelscope.energy import get_table
-from accelscope.energy import provenance as energy_provenance
+from accelscope.energy import NormalizedTableError, Pricing, dram_accesses
 from accelscope.errors import ShapeError
 from accelscope.models.array_form import array_form
 from accelscope.models.cgra.cost import Tally, price_run, sram_pj_per_access
@@ -373,8 +372,11 @@ def _result(layer: LayerWorkload, spec: CgraSpec, *, n: int, tally: Tally,
     dram_bits_rd, dram_bits_wr = sum(dram_rd.values()), 32 * wr * n
     d = spec.dram
     dram_cycles = math.ceil((dram_bits_rd + dram_bits_wr) / d.bandwidth_bits_per_cycle)
-    table = get_table(spec.energy_table)
-    dram_pj = d.energy_pj_per_bit if d.energy_pj_per_bit is not None else table.dram_pj_per_bit
+    try:
+        pricing = Pricing.of(spec)
+    except NormalizedTableError as exc:
+        raise UnsupportedLayerError(MODEL_NAME, g, str(exc)) from None
+    dram_pj = pricing.dram_pj_per_bit()
     energy["dram"] = (dram_bits_rd + dram_bits_wr) * dram_pj
     energy["host.active"] = energy.get("host.active", 0.0) + \
         n * pad_cycles * h.active_pj_per_cycle
@@ -382,7 +384,7 @@ def _result(layer: LayerWorkload, spec: CgraSpec, *, n: int, tally: Tally,
     energy["sram"] = energy.get("sram", 0.0) + n * 2 * pad_words * pj_acc
     total = n * (cycles + pad_cycles) + dram_cycles
     sram_acc = n * (sram + 2 * pad_words)
-    prov = {**spec_provenance(spec), **energy_provenance(table),
+    prov = {**spec_provenance(spec), **pricing.provenance,
             "cgra.cells": "per-operation cell power: cgra.energy.op_power_w (ESL-CGRA-"
                           "simulator characterisation, 2025)",
             "cgra.sram": sram_src,
@@ -396,18 +398,13 @@ def _result(layer: LayerWorkload, spec: CgraSpec, *, n: int, tally: Tally,
         warnings.append(f"simulated {sampled} of {launches} launches per image "
                         "instruction by instruction and scaled the counts (identical "
                         "launches; cgra.sample_launches)")
-    out_rd = dram_rd.get("output", 0)
     return LayerResult(
         layer=g.name, kind=g.kind, model=MODEL_NAME, arch=spec.name, clock_hz=float(spec.clock_hz),
         peak_macs_per_cycle=int(spec.compute.macs_per_cycle), cycles=int(total),
         macs=g.macs, macs_issued=macs_issued, macs_useful=max(macs_useful, 0),
         macs_skipped=max(g.macs - macs_issued, 0),
         accesses=(Access("sram", "all", reads=sram_acc, read_bits=32 * sram_acc),
-                  *(Access("dram", t, reads=math.ceil(b / d.word_bits), read_bits=b)
-                    for t, b in dram_rd.items() if t != "output"),
-                  Access("dram", "output", reads=math.ceil(out_rd / d.word_bits),
-                         writes=math.ceil(dram_bits_wr / d.word_bits),
-                         read_bits=out_rd, write_bits=dram_bits_wr)),
+                  *dram_accesses(dram_rd, {"output": dram_bits_wr}, d.word_bits)),
         energy_pj=energy,
         stall_cycles={"dram_transfer": dram_cycles, "host": int(total - dram_cycles -
                                                                  n * cgra_cycles)},

@@ -43,7 +43,7 @@ import torch
 from pydantic import Field, model_validator
 
 from accelscope.arch.spec import ArchSpec, _Spec
-from accelscope.energy import get_table
+from accelscope.energy import dram_accesses, get_table
 from accelscope.energy import provenance as energy_provenance
 from accelscope.models.common import spec_provenance, useful_macs
 from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
@@ -496,13 +496,8 @@ def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     if weights:
         add(glb, "weight", pick["glb_filter"], pick["dram_filter"])
     add(glb, "output", pick["glb_psum_r"] + pick["dram_out"], pick["glb_psum_w"])
-    acc.append(Access("dram", in_name, reads=math.ceil(in_bits / d.word_bits),
-                      read_bits=in_bits))
-    if weights:
-        acc.append(Access("dram", "weight", reads=math.ceil(w_bits / d.word_bits),
-                          read_bits=w_bits))
-    acc.append(Access("dram", "output", writes=math.ceil(out_bits / d.word_bits),
-                      write_bits=out_bits))
+    acc.extend(dram_accesses({in_name: in_bits, **({"weight": w_bits} if weights else {})},
+                             {"output": out_bits}, d.word_bits))
 
     # energy by component (table units)
     energy = {

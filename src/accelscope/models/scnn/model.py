@@ -32,8 +32,7 @@ import torch
 from pydantic import Field, model_validator
 
 from accelscope.arch.spec import ArchSpec, _Spec
-from accelscope.energy import get_table
-from accelscope.energy import provenance as energy_provenance
+from accelscope.energy import NormalizedTableError, Pricing, dram_accesses
 from accelscope.models.array_form import array_form, broadcast_shape, relabel
 from accelscope.models.common import spec_provenance, useful_macs
 from accelscope.models.contract import (
@@ -1098,16 +1097,19 @@ def _ppu_counts(layer: LayerWorkload, spec: ScnnSpec) -> Counts:
 
 
 # -- the model -----------------------------------------------------------------------------------
-def _level_pj_per_bit(spec: ScnnSpec, name: str, table, prov, size_bytes=None,
-                      word_bits=None) -> float:
+def _level_pj(spec: ScnnSpec, pricing: Pricing, name: str, read_bits: float,
+              write_bits: float, size_bytes: int | None = None,
+              word_bits: int | None = None) -> float:
+    """Energy of a level's reads and writes. SCNN's SRAMs are private to each PE (``banks``
+    = PEs), so the SRAM model is taken at one PE's slice, or at the ``size_bytes`` given
+    (one accumulator bank)."""
     m = spec.level(name)
-    if m.energy_pj_per_bit_read is not None:
-        return m.energy_pj_per_bit_read
-    size = size_bytes if size_bytes is not None else m.size_bytes // m.banks
-    word = word_bits if word_bits is not None else m.word_bits
-    e = table.sram_pj_per_bit(size, word)
-    prov[f"energy.{name}"] = f"SRAM model: {e:.4g} pJ/bit for {size} B x {word}-bit (per PE)"
-    return e
+    if size_bytes is None:
+        size, scope = m.size_bytes // m.banks, "one PE's slice"
+    else:
+        size, scope = size_bytes, "one bank of one PE"
+    return pricing.level_pj(m, read_bits, write_bits, size_bytes=size, word_bits=word_bits,
+                            scope=scope)
 
 
 def _weight(layer: LayerWorkload, name: str) -> torch.Tensor:
@@ -1206,11 +1208,11 @@ def _materialise_padding(layer: LayerWorkload) -> LayerWorkload:
 def _evaluate(layer: LayerWorkload, spec: ScnnSpec, path: str) -> LayerResult:
     g = layer.gconv
     p, c = spec.scnn, spec.compute
-    table = get_table(spec.energy_table)
-    if table.normalized:
-        raise UnsupportedLayerError("scnn", g, f"energy table {table.name!r} is normalized; "
-                                    "SCNN needs absolute pJ")
-    prov = {**spec_provenance(spec), **energy_provenance(table)}
+    try:
+        pricing = Pricing.of(spec)
+    except NormalizedTableError as exc:
+        raise UnsupportedLayerError("scnn", g, str(exc)) from None
+    prov = spec_provenance(spec)
     bits = int(c.operand_bits)
     padded = ""
     if path != "ppu" and any(g.padding) and (g.pad_mode != "zeros" or g.pad_value != 0):
@@ -1252,16 +1254,11 @@ def _evaluate(layer: LayerWorkload, spec: ScnnSpec, path: str) -> LayerResult:
     useful = min(useful, issued - gated)
 
     # -- energy ---------------------------------------------------------------------------------
-    e_mult = table.lookup(f"int_mult_{bits}b").value
-    add_action = f"int_add_{c.accumulator_bits}b"
-    e_add = table.lookup(add_action).value
+    # the multiplier and the accumulator's adder apart: a MAC is mult_pj + add_pj
+    e_mult, mult_action = pricing.mult_pj()
+    e_add, add_action = pricing.add_pj()
     acc_bank_bytes = spec.per_pe_bytes("accumulator") // (
         (2 if p.accumulator_double_buffered else 1) * p.accumulator_banks)
-    e_acc = _level_pj_per_bit(spec, "accumulator", table, prov, size_bytes=max(acc_bank_bytes, 1),
-                              word_bits=c.accumulator_bits)
-    e_fifo = _level_pj_per_bit(spec, "weight_fifo", table, prov)
-    e_ia = _level_pj_per_bit(spec, "iaram", table, prov)
-    e_oa = _level_pj_per_bit(spec, "oaram", table, prov)
     acc_b = int(c.accumulator_bits)
     energy: dict[str, float] = {}
     if path == "ppu":
@@ -1269,21 +1266,25 @@ def _evaluate(layer: LayerWorkload, spec: ScnnSpec, path: str) -> LayerResult:
     else:
         energy["multiplier"] = (issued - gated) * e_mult
         energy["adder"] = counts.acc_updates * e_add
-        energy["accumulator"] = (counts.acc_updates * 2 + counts.acc_drain_reads
-                                 + counts.halo_psums * 2) * acc_b * e_acc
+        # a read-modify-write per accumulated product and per halo partial sum, one read per
+        # drained entry
+        rmw = counts.acc_updates + counts.halo_psums
+        energy["accumulator"] = _level_pj(
+            spec, pricing, "accumulator", (rmw + counts.acc_drain_reads) * acc_b, rmw * acc_b,
+            size_bytes=max(acc_bank_bytes, 1), word_bits=acc_b)
         if p.scatter_crossbar:
             energy["crossbar"] = counts.acc_updates * acc_b * p.crossbar_pj_per_bit
             prov["energy.crossbar"] = (f"{p.crossbar_pj_per_bit:g} pJ/bit x {acc_b}-bit "
                                        "partial sum per accumulated product (spec)")
         energy["ppu"] = (counts.ppu_ops + counts.halo_psums) * e_add
-    energy["weight_fifo"] = (counts.fifo_write_bits + counts.fifo_read_bits) * e_fifo
-    energy["iaram"] = (counts.iaram_write_bits + counts.iaram_read_bits) * e_ia
-    energy["oaram"] = counts.oaram_write_bits * e_oa
-    dram_pj = (spec.dram.energy_pj_per_bit if spec.dram.energy_pj_per_bit is not None
-               else table.dram_pj_per_bit)
+    energy["weight_fifo"] = _level_pj(spec, pricing, "weight_fifo", counts.fifo_read_bits,
+                                      counts.fifo_write_bits)
+    energy["iaram"] = _level_pj(spec, pricing, "iaram", counts.iaram_read_bits,
+                                counts.iaram_write_bits)
+    energy["oaram"] = _level_pj(spec, pricing, "oaram", 0, counts.oaram_write_bits)
     dram_total = sum(counts.dram_bits.values())
-    energy["dram"] = dram_total * dram_pj
-    prov["energy.ops"] = (f"int_mult_{bits}b per issued, non-gated product; {add_action} + "
+    energy["dram"] = dram_total * pricing.dram_pj_per_bit()
+    prov["energy.ops"] = (f"{mult_action} per issued, non-gated product; {add_action} + "
                           f"accumulator bank read-modify-write ({acc_bank_bytes} B bank) per "
                           f"accumulated product; {add_action} per PPU operation")
     prov["memory"] = ("inter_layer=dram: every layer reads its input from and writes its output "
@@ -1309,12 +1310,9 @@ def _evaluate(layer: LayerWorkload, spec: ScnnSpec, path: str) -> LayerResult:
                                reads=rmw + round(counts.acc_drain_reads), writes=rmw,
                                read_bits=(rmw + round(counts.acc_drain_reads)) * acc_b,
                                write_bits=rmw * acc_b))
-    for tensor, b in counts.dram_bits.items():
-        wr = tensor == "output"
-        b = math.ceil(b)
-        accesses.append(Access("dram", tensor, reads=0 if wr else math.ceil(b / d.word_bits),
-                               writes=math.ceil(b / d.word_bits) if wr else 0,
-                               read_bits=0 if wr else b, write_bits=b if wr else 0))
+    accesses.extend(dram_accesses(
+        {t: b for t, b in counts.dram_bits.items() if t != "output"},
+        {t: b for t, b in counts.dram_bits.items() if t == "output"}, d.word_bits))
 
     # -- time -----------------------------------------------------------------------------------
     cycles = max(math.ceil(counts.cycles), 1)
@@ -1346,7 +1344,7 @@ def _evaluate(layer: LayerWorkload, spec: ScnnSpec, path: str) -> LayerResult:
         peak_macs_per_cycle=int(c.macs_per_cycle), cycles=cycles, macs=g.macs,
         macs_issued=issued, macs_useful=useful, macs_skipped=max(g.macs - issued, 0),
         macs_gated=gated, accesses=tuple(accesses), energy_pj=energy, stall_cycles=stalls,
-        details=details, provenance=prov, warnings=tuple(warnings))
+        details=details, provenance={**prov, **pricing.provenance}, warnings=tuple(warnings))
 
 
 # -- the schedule, executed numerically (for tests and small layers) -------------------------

@@ -27,8 +27,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from accelscope.arch.spec import ArchSpec, _Spec
-from accelscope.energy import get_table
-from accelscope.energy import provenance as energy_provenance
+from accelscope.energy import NormalizedTableError, Pricing, dram_accesses
 from accelscope.models.array_form import array_form, is_gemm, relabel
 from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
 from accelscope.models.contract import (
@@ -114,28 +113,22 @@ def layer_timing(g: GConv, spec: SystolicSpec) -> SystolicTiming | None:
                            pipeline_depth=spec.compute.pipeline_depth)
 
 
-def pe_op_pj(g: GConv, table, c) -> tuple[float, str]:
-    """Energy of one map-and-reduce operation of ``g`` in a PE or vector lane: a MAC for a
-    multiply map, an add at the accumulator width otherwise (a compare for max is priced as
-    an add)."""
-    bits = int(c.operand_bits)
-    fp = c.number == "fp"
-    if g.map_op == "mul":
-        return (table.mac_pj(bits, fp=fp, acc_bits=None if fp else c.accumulator_bits),
-                f"mac_pj({bits}, fp={fp}, acc_bits={c.accumulator_bits})")
-    acc = bits if fp else c.accumulator_bits
-    action = f"{'fp' if fp else 'int'}_add_{acc}b"
-    return table.lookup(action).value, action
+def pricing_for(model: str, g: GConv, spec) -> Pricing:
+    """``Pricing.of(spec)``, a normalized energy table refused as ``model``'s located error."""
+    try:
+        return Pricing.of(spec)
+    except NormalizedTableError as exc:
+        raise UnsupportedLayerError(model, g, str(exc)) from None
 
 
 def as_original(r: LayerResult, layer: LayerWorkload, form: LayerWorkload, how: str,
-                table, c) -> LayerResult:
+                pricing: Pricing) -> LayerResult:
     """A result of ``form`` (``array_form``) re-labelled as ``layer``'s (``relabel``), with
-    the compute energy at the PE operation of the original GConv (``pe_op_pj``) instead of
-    a MAC."""
+    the compute energy at the PE operation of the original GConv (``Pricing.op_pj``) instead
+    of a MAC."""
     g, gf = layer.gconv, form.gconv
-    op, op_text = pe_op_pj(g, table, c)
-    mac, _ = pe_op_pj(gf, table, c)
+    op, op_text = pricing.op_pj(g)
+    mac, _ = pricing.op_pj(gf)
     energy = dict(r.energy_pj)
     energy["compute"] = energy.get("compute", 0.0) * op / mac
     return relabel(r, layer, form, how, energy, "the array",
@@ -152,21 +145,17 @@ def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
         if gemm_of(form.gconv, per_channel=True) is None:
             raise UnsupportedLayerError("systolic", g, f"no array form ({how}); run it with "
                                         "systolic.nonconv_on: vector")
-        r = _evaluate(form, spec)
-        return as_original(r, layer, form, how, get_table(spec.energy_table), spec.compute)
-    return _evaluate(layer, spec)
+        pricing = pricing_for("systolic", g, spec)
+        r = _evaluate(form, spec, pricing)
+        return as_original(r, layer, form, how, pricing)
+    return _evaluate(layer, spec, pricing_for("systolic", g, spec))
 
 
-def _evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
+def _evaluate(layer: LayerWorkload, spec: SystolicSpec, pricing: Pricing) -> LayerResult:
     g = layer.gconv
     c = spec.compute
-    table = get_table(spec.energy_table)
-    if table.normalized:
-        raise UnsupportedLayerError("systolic", g, f"energy table {table.name!r} is "
-                                    "normalized; the systolic model needs absolute pJ")
     bits = int(c.operand_bits)
-    fp = c.number == "fp"
-    prov = {**spec_provenance(spec), **energy_provenance(table)}
+    prov = spec_provenance(spec)
     details: dict = {}
     timing = layer_timing(g, spec)
     if timing is not None:
@@ -182,8 +171,7 @@ def _evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
                     "compute_utilization": timing.compute_utilization}
         details["scratchpad"], prov["scratchpad"] = scratchpad(g, spec, timing)
         details["scratchpad_bytes"] = sum(details["scratchpad"].values())
-        op_pj = table.mac_pj(bits, fp=fp, acc_bits=None if fp else c.accumulator_bits)
-        prov["energy.op"] = f"mac_pj({bits}, fp={fp}, acc_bits={c.accumulator_bits})"
+        op_pj, prov["energy.op"] = pricing.mac_pj()
     else:
         lanes = spec.systolic.vector_ops_per_cycle
         compute_cycles = math.ceil(g.macs / lanes) * c.cycles_per_op + c.pipeline_depth
@@ -194,14 +182,8 @@ def _evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
                     "scratchpad_bytes": 0}
         prov["scratchpad"] = ("vector unit: operands stream through it element by element, "
                               "no tile is kept (0 B)")
-        if g.map_op == "mul":
-            op_pj = table.mac_pj(bits, fp=fp, acc_bits=None if fp else c.accumulator_bits)
-            prov["energy.op"] = f"mac_pj({bits}) on the vector unit"
-        else:
-            acc = bits if fp else c.accumulator_bits
-            action = f"{'fp' if fp else 'int'}_add_{acc}b"
-            op_pj = table.lookup(action).value
-            prov["energy.op"] = f"{action} on the vector unit"
+        op_pj, how = pricing.op_pj(g)
+        prov["energy.op"] = f"{how} on the vector unit"
 
     accesses: list[Access] = []
     energy = {"compute": g.macs * op_pj}
@@ -209,31 +191,19 @@ def _evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
         level = spec.sram_for("input" if tensor == "operand" else tensor)
         accesses.append(Access(level.name, tensor, reads=rd, writes=wr, read_bits=rd * bits,
                                write_bits=wr * bits))
-        e_rd, e_wr = level.energy_pj_per_bit_read, level.energy_pj_per_bit_write
-        if e_rd is None or e_wr is None:
-            per_bit = table.sram_pj_per_bit(level.size_bytes, level.word_bits)
-            prov[f"energy.{level.name}"] = (f"SRAM model: {per_bit:.4g} pJ/bit for "
-                                            f"{level.size_bytes} B x {level.word_bits}-bit")
-            e_rd = per_bit if e_rd is None else e_rd
-            e_wr = per_bit if e_wr is None else e_wr
-        energy[level.name] = energy.get(level.name, 0.0) + rd * bits * e_rd + wr * bits * e_wr
+        energy[level.name] = (energy.get(level.name, 0.0)
+                              + pricing.level_pj(level, rd * bits, wr * bits))
 
     d = spec.dram
-    dram_pj = d.energy_pj_per_bit
-    if dram_pj is None:
-        dram_pj = table.dram_pj_per_bit
-        prov["energy.dram"] = f"{dram_pj:.4g} pJ/bit from {table.name}"
+    dram_pj = pricing.dram_pj_per_bit()
     if timing is not None and spec.systolic.memory_model == "scalesim":
         mem, how = _scalesim_memory(g, spec, timing)
-        words = {"input": mem["ifmap_dram_reads"], "weight": mem["filter_dram_reads"],
-                 "output": mem["ofmap_dram_writes"]}
-        dram_bits = 0
-        for tensor, n in words.items():
-            b = n * bits
-            dram_bits += b
-            w = tensor == "output"
-            accesses.append(Access("dram", tensor, reads=0 if w else n, writes=n if w else 0,
-                                   read_bits=0 if w else b, write_bits=b if w else 0))
+        # SCALE-Sim counts DRAM words of one operand each
+        rd_bits = {"input": mem["ifmap_dram_reads"] * bits,
+                   "weight": mem["filter_dram_reads"] * bits}
+        wr_bits = {"output": mem["ofmap_dram_writes"] * bits}
+        accesses.extend(dram_accesses(rd_bits, wr_bits, word_bits=bits))
+        dram_bits = sum(rd_bits.values()) + sum(wr_bits.values())
         energy["dram"] = dram_bits * dram_pj
         details |= {"scalesim": mem, "scalesim_geometry": how}
         prov["memory"] = ("SCALE-Sim v3 double-buffered scratchpads and DRAM interface, "
@@ -251,26 +221,20 @@ def _evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
             clock_hz=float(spec.clock_hz), peak_macs_per_cycle=int(c.macs_per_cycle),
             cycles=max(cycles, 1), macs=g.macs, macs_issued=g.macs,
             macs_useful=useful_macs(layer), accesses=tuple(accesses), energy_pj=energy,
-            stall_cycles=stalls, details=details, provenance=prov)
+            stall_cycles=stalls, details=details, provenance={**prov, **pricing.provenance})
 
     # DRAM: compulsory traffic, each tensor once; a software IM2COL matrix written and read
-    dram_bits = 0
     foot = footprint_elems(layer)
+    wr_bits = {"output": foot.pop("output") * bits}
     if timing is not None and spec.systolic.im2col == "software" and (g.R * g.S > 1
                                                                         or g.stride != (1, 1)):
         expanded = g.G * g.N * g.P * g.Q * g.C * g.R * g.S
         foot["input"] = expanded
-        accesses.append(Access("dram", "im2col", writes=math.ceil(expanded * bits / d.word_bits),
-                               write_bits=expanded * bits))
-        dram_bits += expanded * bits
+        wr_bits["im2col"] = expanded * bits
         details["software_im2col_elems"] = expanded
-    for tensor, n in foot.items():
-        b = n * bits
-        dram_bits += b
-        w = tensor == "output"
-        accesses.append(Access("dram", tensor, reads=0 if w else math.ceil(b / d.word_bits),
-                               writes=math.ceil(b / d.word_bits) if w else 0,
-                               read_bits=0 if w else b, write_bits=b if w else 0))
+    rd_bits = {t: n * bits for t, n in foot.items()}
+    accesses.extend(dram_accesses(rd_bits, wr_bits, d.word_bits))
+    dram_bits = sum(rd_bits.values()) + sum(wr_bits.values())
     energy["dram"] = dram_bits * dram_pj
     prov["memory"] = ("SRAM accesses: SCALE-Sim's operand-matrix counts; DRAM: compulsory "
                       "traffic, each tensor once" + ("; software IM2COL matrix written and "
@@ -291,7 +255,7 @@ def _evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
         clock_hz=float(spec.clock_hz), peak_macs_per_cycle=int(c.macs_per_cycle),
         cycles=max(cycles, 1), macs=g.macs, macs_issued=macs_issued,
         macs_useful=useful_macs(layer), accesses=tuple(accesses), energy_pj=energy,
-        stall_cycles=stalls, details=details, provenance=prov)
+        stall_cycles=stalls, details=details, provenance={**prov, **pricing.provenance})
 
 
 def _touches(n_out: int, n_in: int, k: int, stride: int, dil: int, pad_lo: int,

@@ -36,8 +36,7 @@ import torch.nn.functional as F
 from pydantic import Field, model_validator
 
 from accelscope.arch.spec import ArchSpec, _Spec
-from accelscope.energy import get_table
-from accelscope.energy import provenance as energy_provenance
+from accelscope.energy import Pricing, dram_accesses
 from accelscope.models.array_form import array_form
 from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
 from accelscope.models.contract import (
@@ -388,16 +387,14 @@ def evaluate(layer: LayerWorkload, spec: SpotsSpec) -> LayerResult:
     g = layer.gconv
     if not isinstance(spec, SpotsSpec):
         raise UnsupportedLayerError("spots", g, "the spec is not a SPOTS spec (model: spots)")
-    p, c = spec.spots, spec.compute
-    table = get_table(spec.energy_table)
-    if table.normalized:
-        raise UnsupportedLayerError("spots", g, f"energy table {table.name!r} is normalized; "
-                                    "SPOTS needs absolute pJ")
-    prov = {**spec_provenance(spec), **energy_provenance(table)}
+    from accelscope.models.systolic.model import as_original, pricing_for
+
+    p = spec.spots
+    pricing = pricing_for("spots", g, spec)
+    prov = spec_provenance(spec)
     if not is_gemm(g):
         if p.nonconv_on == "vector":
-            return _vector_layer(layer, spec, table, prov)
-        from accelscope.models.systolic.model import as_original
+            return _vector_layer(layer, spec, pricing, prov)
 
         form, how = array_form(layer)
         run_spec = spec
@@ -405,12 +402,12 @@ def evaluate(layer: LayerWorkload, spec: SpotsSpec) -> LayerResult:
             # a zero may be the maximum of a window: an all-zero block cannot be dropped
             run_spec = spec.model_copy(update={"spots": p.model_copy(
                 update={"skip_zero_ifm_blocks": False})})
-        r = _gemm_layer(form, run_spec, table, prov)
-        return as_original(r, layer, form, how, table, c)
-    return _gemm_layer(layer, spec, table, prov)
+        r = _gemm_layer(form, run_spec, pricing, prov)
+        return as_original(r, layer, form, how, pricing)
+    return _gemm_layer(layer, spec, pricing, prov)
 
 
-def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, table, prov) -> LayerResult:
+def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing, prov) -> LayerResult:
     """A multiply-and-sum GConv on the IM2COL unit and the systolic GEMM."""
     g = layer.gconv
     p, c = spec.spots, spec.compute
@@ -463,10 +460,9 @@ def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, table, prov) -> LayerResu
     # accesses and energy
     accesses: list[Access] = []
     energy: dict[str, float] = {}
-    op_pj = table.mac_pj(bits, fp=c.number == "fp",
-                         acc_bits=None if c.number == "fp" else c.accumulator_bits)
+    op_pj, how = pricing.mac_pj()
     energy["compute"] = (issued - int(t["gated"])) * op_pj  # gated MACs: clock-gated, 0 pJ
-    prov["energy.op"] = f"mac_pj({bits}, acc_bits={c.accumulator_bits}); gated MACs 0 pJ"
+    prov["energy.op"] = f"{how}; gated MACs 0 pJ"
     out_elems = g.output_elems
     sram = {"input": (hw_reads * g.G, 0), "weight": (int(t["wreads"]), 0),
             "output": (0, out_elems)}
@@ -474,11 +470,11 @@ def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, table, prov) -> LayerResu
         level = spec.sram_for(tensor)
         accesses.append(Access(level.name, tensor, reads=rd, writes=wr, read_bits=rd * bits,
                                write_bits=wr * bits))
-        per_bit = _level_pj(level, table, prov)
-        energy[level.name] = energy.get(level.name, 0.0) + (rd + wr) * bits * per_bit
+        energy[level.name] = (energy.get(level.name, 0.0)
+                              + pricing.level_pj(level, rd * bits, wr * bits))
     # IM2COL ring transfers, priced as accesses of a PU buffer-sized SRAM
     pu_bytes = max(p.reserve_buffer_elems * bits // 8 // max(p.im2col_pus[0], 1), 64)
-    ring_pj = table.sram_pj_per_bit(pu_bytes, bits)
+    ring_pj = pricing.table.sram_pj_per_bit(pu_bytes, bits)
     energy["im2col"] = ring * g.G * bits * ring_pj
     prov["energy.im2col"] = f"ring transfers at {ring_pj:.4g} pJ/bit ({pu_bytes} B buffer)"
     # DRAM: IFM once (again per filter group when it does not fit its SRAM), sparse weights,
@@ -488,13 +484,9 @@ def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, table, prov) -> LayerResu
     fcap_best = (p.unit_rows // best) * p.result_registers
     refetch = 1 if in_bits <= spec.sram_for("input").size_bytes * 8 else math.ceil(g.K / fcap_best)
     dram = {"input": in_bits * refetch, "weight": w_bits_total, "output": out_elems * bits}
-    for tensor, b in dram.items():
-        wr = tensor == "output"
-        accesses.append(Access("dram", tensor, reads=0 if wr else math.ceil(b / d.word_bits),
-                               writes=math.ceil(b / d.word_bits) if wr else 0,
-                               read_bits=0 if wr else b, write_bits=b if wr else 0))
-    dram_pj = d.energy_pj_per_bit if d.energy_pj_per_bit is not None else table.dram_pj_per_bit
-    energy["dram"] = sum(dram.values()) * dram_pj
+    accesses.extend(dram_accesses({t: b for t, b in dram.items() if t != "output"},
+                                  {"output": dram["output"]}, d.word_bits))
+    energy["dram"] = sum(dram.values()) * pricing.dram_pj_per_bit()
     stalls = {"im2col": stall} if stall else {}
     dram_cycles = math.ceil(sum(dram.values()) / d.bandwidth_bits_per_cycle)
     if dram_cycles > cycles:
@@ -507,46 +499,36 @@ def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, table, prov) -> LayerResu
         clock_hz=float(spec.clock_hz), peak_macs_per_cycle=int(c.macs_per_cycle),
         cycles=cycles, macs=g.macs, macs_issued=issued, macs_useful=useful,
         macs_skipped=macs_skipped, macs_gated=int(t["gated"]), accesses=tuple(accesses),
-        energy_pj=energy, stall_cycles=stalls, details=details, provenance=prov)
+        energy_pj=energy, stall_cycles=stalls, details=details,
+        provenance={**prov, **pricing.provenance})
 
 
-def _level_pj(level, table, prov) -> float:
-    if level.energy_pj_per_bit_read is not None:
-        return level.energy_pj_per_bit_read
-    per_bit = table.sram_pj_per_bit(level.size_bytes, level.word_bits)
-    prov[f"energy.{level.name}"] = (f"SRAM model: {per_bit:.4g} pJ/bit for "
-                                    f"{level.size_bytes} B x {level.word_bits}-bit")
-    return per_bit
-
-
-def _vector_layer(layer: LayerWorkload, spec: SpotsSpec, table, prov) -> LayerResult:
+def _vector_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing,
+                  prov) -> LayerResult:
     """Pooling, element-wise and per-channel layers: on the vector unit (our addition)."""
     g = layer.gconv
     c, p = spec.compute, spec.spots
     bits = int(c.operand_bits)
     cycles = math.ceil(g.macs / p.vector_ops_per_cycle) * c.cycles_per_op + c.pipeline_depth
     foot = footprint_elems(layer)
-    if g.map_op == "mul":
-        op_pj = table.mac_pj(bits, acc_bits=c.accumulator_bits)
-    else:
-        op_pj = table.lookup(f"int_add_{c.accumulator_bits}b").value
+    op_pj, how = pricing.op_pj(g)
     energy = {"compute": g.macs * op_pj}
     accesses = []
     d = spec.dram
-    dram_bits = 0
+    rd_bits: dict[str, int] = {}
+    wr_bits: dict[str, int] = {}
     for tensor, n in foot.items():
         wr = tensor == "output"
         level = spec.sram_for("input" if tensor == "operand" else tensor)
         b = n * bits
         accesses.append(Access(level.name, tensor, reads=0 if wr else n, writes=n if wr else 0,
                                read_bits=0 if wr else b, write_bits=b if wr else 0))
-        energy[level.name] = energy.get(level.name, 0.0) + b * _level_pj(level, table, prov)
-        accesses.append(Access("dram", tensor, reads=0 if wr else math.ceil(b / d.word_bits),
-                               writes=math.ceil(b / d.word_bits) if wr else 0,
-                               read_bits=0 if wr else b, write_bits=b if wr else 0))
-        dram_bits += b
-    dram_pj = d.energy_pj_per_bit if d.energy_pj_per_bit is not None else table.dram_pj_per_bit
-    energy["dram"] = dram_bits * dram_pj
+        energy[level.name] = (energy.get(level.name, 0.0)
+                              + pricing.level_pj(level, 0 if wr else b, b if wr else 0))
+        (wr_bits if wr else rd_bits)[tensor] = b
+    accesses.extend(dram_accesses(rd_bits, wr_bits, d.word_bits))
+    dram_bits = sum(rd_bits.values()) + sum(wr_bits.values())
+    energy["dram"] = dram_bits * pricing.dram_pj_per_bit()
     stalls = {}
     dram_cycles = math.ceil(dram_bits / d.bandwidth_bits_per_cycle)
     if dram_cycles > cycles:
@@ -558,8 +540,9 @@ def _vector_layer(layer: LayerWorkload, spec: SpotsSpec, table, prov) -> LayerRe
         cycles=max(cycles, 1), macs=g.macs, macs_issued=g.macs, macs_useful=useful_macs(layer),
         accesses=tuple(accesses), energy_pj=energy, stall_cycles=stalls,
         details={"unit": "vector", "scratchpad": {}, "scratchpad_bytes": 0},
-        provenance={**prov, "scratchpad": "vector unit: operands stream through it element "
-                                          "by element, no tile is kept (0 B)"})
+        provenance={**prov, **pricing.provenance, "energy.op": f"{how} on the vector unit",
+                    "scratchpad": "vector unit: operands stream through it element by "
+                                  "element, no tile is kept (0 B)"})
 
 
 MODEL = ModelInfo(
