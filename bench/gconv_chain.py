@@ -9,7 +9,7 @@ for docs/gconv.md) and ``OUT/gconv_chain.png`` (speed-up and energy efficiency a
 host-fallback). Prints numbers; asserts nothing.
 
 The host of host-fallback is the cpu preset measured with one PyTorch thread by default
-(``--host-threads``; ``accelscope.strategy.DEFAULT_HOST_THREADS`` says why).
+(``--host-threads``; ``accelscope.passes.strategies.DEFAULT_HOST_THREADS`` says why).
 
 Usage: python bench/gconv_chain.py [--networks a,b] [--archs spots,eyeriss,scnn]
        [--size 224] [--out docs/gconv] [--no-fuse] [--host-threads 1] [--from-csv]
@@ -48,7 +48,7 @@ def run(networks, archs, size: int, fuse: bool, out: Path, threads: int | None =
     from accelscope import lower, zoo
     from accelscope.arch import load_arch
     from accelscope.evaluate import build_workloads
-    from accelscope.strategy import evaluate_strategies
+    from accelscope.passes import evaluate_strategies
 
 
     out.mkdir(parents=True, exist_ok=True)

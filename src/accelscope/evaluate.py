@@ -7,7 +7,10 @@ named by the architecture spec on each GConv in chain order.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
@@ -119,3 +122,51 @@ def evaluate_network(chain: Chain, arch: Any, *,
     workloads = build_workloads(chain, inputs, mode=mode, densities=densities, seed=seed)
     return evaluate_workloads(workloads, spec, network=chain.name, progress=progress,
                               details={"mode": mode, "chain_source": chain.source})
+
+
+@dataclass(frozen=True)
+class PreparedNetwork:
+    """A network lowered (and pruned) with its per-GConv workloads, built once for any number
+    of evaluations."""
+
+    chain: Chain
+    workloads: tuple[LayerWorkload, ...]
+    prune: str | None = None
+    prune_density: float | None = None
+    prune_layers: int = 0
+    prune_warnings: tuple[str, ...] = ()
+
+
+def prepare_network(model: str, *, input_shape: Sequence[int] | None = None,
+                    batch: int | None = None, weights: str | Path | None = None, seed: int = 0,
+                    input: str = "random", prune: str | None = None,
+                    mode: Literal["actual", "statistical"] = "actual",
+                    status: Callable[[str], contextlib.AbstractContextManager[Any]] | None = None
+                    ) -> PreparedNetwork:
+    """Resolve ``model`` (a zoo name or an ``.onnx`` path), lower it, prune its weights
+    (``prune``: a ``--prune`` spec, docs/sparsity.md), run it on ``input`` (``random``:
+    seeded N(0, 1), or an image file) and build its workloads. ``status(text)`` returns a
+    context manager shown around each slow step (a spinner in the CLI)."""
+    from accelscope.workload.inputs import input_tensor, resolve_model
+    from accelscope.workload.lower import lower
+
+    step = status or (lambda text: contextlib.nullcontext())
+    zm, onnx_path, x = resolve_model(model, input_shape, batch, weights, seed)
+    with step(f"lowering {model} ..."):
+        if zm is not None:
+            chain = lower(zm.module, x, name=zm.name)
+        else:
+            chain = lower(str(onnx_path), input_shape=x)
+    xin = input_tensor(input, zm, chain.tensors[chain.inputs[0]].shape, seed)
+    density = None
+    layers = 0
+    warnings: tuple[str, ...] = ()
+    if prune:
+        from accelscope.sparsity.prune import prune as prune_weights
+
+        pruned = prune_weights(chain, prune)
+        chain = pruned.chain
+        density, layers, warnings = pruned.density, len(pruned.layers), tuple(pruned.warnings())
+    with step(f"executing {chain.name} to capture real activations ..."):
+        workloads = build_workloads(chain, xin, mode=mode, seed=seed)
+    return PreparedNetwork(chain, tuple(workloads), prune or None, density, layers, warnings)

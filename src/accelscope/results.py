@@ -53,8 +53,22 @@ def _frozen_map(m: Mapping | None) -> Mapping:
     return MappingProxyType(dict(m or {}))
 
 
+class _Picklable:
+    """Frozen results hold read-only mappings (``MappingProxyType``), which neither pickle nor
+    deep-copy: their state travels as plain dicts and is frozen again on arrival, so results
+    cross process pools and Dask workers."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {f.name: dict(v) if isinstance(v := getattr(self, f.name), MappingProxyType)
+                else v for f in fields(self)}  # type: ignore[arg-type]
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        for k, v in state.items():
+            object.__setattr__(self, k, _frozen_map(v) if isinstance(v, dict) else v)
+
+
 @dataclass(frozen=True)
-class LayerResult:
+class LayerResult(_Picklable):
     """One GConv evaluated on one accelerator model."""
 
     layer: str
@@ -75,6 +89,13 @@ class LayerResult:
     details: Mapping[str, Any] = field(default_factory=dict)
     provenance: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    scratchpad_bytes: int | None = None
+    """On-chip scratchpad the layer's own tiling needs (operand tiles, accumulators, FIFOs),
+    or None for a model without a tiling; the maps-on-chip pass sizes its split by it
+    [bytes]."""
+    software_im2col_elems: int = 0
+    """Elements of a software IM2COL matrix the layer reads from DRAM as its ``input`` in
+    place of the feature map (0: it reads the map itself) [elements]."""
 
     def __post_init__(self) -> None:
         for name in ("energy_pj", "stall_cycles", "details", "provenance"):
@@ -162,7 +183,7 @@ def _sum_maps(maps: Iterable[Mapping[str, float]]) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
-class NetworkResult:
+class NetworkResult(_Picklable):
     """A whole chain on one accelerator: the layers in chain order plus network totals.
 
     Layers run one after another, so network cycles are the sum of layer cycles.

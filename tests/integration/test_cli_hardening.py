@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+import accelscope
 from accelscope import cli
 from accelscope.arch.loader import MAX_NODES, ArchError, load_arch_text
 
-PRESETS = Path(cli.__file__).parent / "arch" / "presets"
+PRESETS = Path(accelscope.__file__).parent / "arch" / "presets"
 SCALESIM = Path(__file__).parents[2] / "examples" / "scalesim"
 
 

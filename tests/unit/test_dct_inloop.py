@@ -13,14 +13,10 @@ import torch
 import accelscope
 from accelscope.arch import load_arch
 from accelscope.compress.dct import DctCodec, DctError
-from accelscope.compress.inloop import (
-    accuracy_sweep,
-    apply_to_result,
-    inter_layer_tensors,
-    parse_compress,
-    run_with_codec,
-)
+from accelscope.compress.inloop import inter_layer_tensors, parse_compress, run_with_codec
 from accelscope.evaluate import build_workloads, evaluate_workloads
+from accelscope.passes.codec import apply_codec
+from accelscope.report.dct_accuracy import accuracy_sweep
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +106,7 @@ def test_dram_traffic_at_the_coded_sizes(tiny):
     spec = load_arch("systolic-dense")
     res = evaluate_workloads(works, spec, network=chain.name)
     codec = DctCodec(quality=50)
-    comp = apply_to_result(res, works, spec, codec)
+    comp = apply_codec(res, works, spec, codec)
     assert comp.level_bits("dram") < res.level_bits("dram")
     i = next(k for k, w in enumerate(works) if not w.input_is_network_input
              and w.input.dim() == 4)
@@ -133,11 +129,11 @@ def test_models_that_code_maps_already_are_refused(tiny):
     spec = load_arch("eyeriss")
     res = evaluate_workloads(works, spec, network=chain.name)
     with pytest.raises(DctError, match=r"eyeriss\.rlc"):
-        apply_to_result(res, works, spec, DctCodec())
+        apply_codec(res, works, spec, DctCodec())
     stat = build_workloads(chain, zm.example_input(), mode="statistical")
     spec = load_arch("systolic-dense")
     with pytest.raises(DctError, match="--mode actual"):
-        apply_to_result(evaluate_workloads(stat, spec, network="t"), stat, spec, DctCodec())
+        apply_codec(evaluate_workloads(stat, spec, network="t"), stat, spec, DctCodec())
 
 
 def test_accuracy_sweep_on_the_digits_cnn(tmp_path):
@@ -168,13 +164,13 @@ def test_measured_baselines_are_left_as_measured(tiny):
     works = build_workloads(chain, zm.example_input())
     spec = load_arch("cpu")
     res = evaluate_workloads(works, spec, network=chain.name)
-    out = apply_to_result(res, works, spec, DctCodec())
+    out = apply_codec(res, works, spec, DctCodec())
     assert out.layers == res.layers and "not applied" in out.details["compress"]
 
 
 @pytest.mark.parametrize("unified", [0, 4096, 65536, None])
 def test_allocation_never_exceeds_the_sram(tiny, unified):
-    from accelscope.compress.inloop import allocate, keep_on_chip, map_sizes
+    from accelscope.passes import allocate, keep_on_chip, map_sizes
 
     zm, chain = tiny
     works = build_workloads(chain, zm.example_input())
@@ -206,7 +202,7 @@ def test_allocation_never_exceeds_the_sram(tiny, unified):
 
 
 def test_coded_maps_fit_better_than_dense_ones(tiny):
-    from accelscope.compress.inloop import allocate, map_sizes
+    from accelscope.passes import allocate, map_sizes
 
     zm, chain = tiny
     works = build_workloads(chain, zm.example_input())
@@ -236,7 +232,7 @@ def test_codec_hardware_parameters(tiny):
     works = build_workloads(chain, zm.example_input())
     spec = load_arch("systolic-dense")
     res = evaluate_workloads(works, spec, network=chain.name)
-    slow = apply_to_result(res, works, spec, DctCodec(), DctHardware(blocks_per_cycle=1e-3))
+    slow = apply_codec(res, works, spec, DctCodec(), DctHardware(blocks_per_cycle=1e-3))
     assert any(r.stall_cycles.get("dct_codec", 0) > 0 for r in slow.layers)
     assert slow.cycles > res.cycles and slow.details["dct_area_mm2"] > 0
 
@@ -253,7 +249,7 @@ def test_agreement_sweep_on_an_unlabelled_zoo_model(tmp_path):
                                   "dcnn", "scnn", "eyeriss", "ideal"])
 @pytest.mark.parametrize("unified", [None, 20_000])
 def test_scratchpad_comes_from_each_models_tiling(tiny, arch, unified):
-    from accelscope.compress.inloop import allocate, keep_on_chip, map_sizes
+    from accelscope.passes import allocate, keep_on_chip, map_sizes
 
     zm, chain = tiny
     works = build_workloads(chain, zm.example_input())
@@ -268,11 +264,11 @@ def test_scratchpad_comes_from_each_models_tiling(tiny, arch, unified):
         assert 0 <= s <= total and s + f == total  # never more than the SRAM
         src = kept.layers[j].provenance["on_chip_fmaps.scratchpad"]
         if arch == "ideal":  # a roofline has no tiling: the fallback rule, said so
-            assert r.details.get("scratchpad_bytes") is None
+            assert r.scratchpad_bytes is None
             assert src.startswith("fallback (the ideal model reports no tiling)")
             assert s == min(w.gconv.weight_elems * 2, total)
         else:  # the model's own number, capped by the unified SRAM
-            need = r.details["scratchpad_bytes"]
+            need = r.scratchpad_bytes
             assert src.startswith(f"{r.model}: ") and s == min(need, total)
             assert alloc.scratchpad_need_bytes[j] == need
             over = any("exceeds the unified SRAM" in x for x in kept.layers[j].warnings)
@@ -282,7 +278,7 @@ def test_scratchpad_comes_from_each_models_tiling(tiny, arch, unified):
 
 
 def test_the_split_follows_the_array(tiny):
-    from accelscope.compress.inloop import allocate, map_sizes
+    from accelscope.passes import allocate, map_sizes
 
     zm, chain = tiny
     works = build_workloads(chain, zm.example_input())
@@ -298,13 +294,13 @@ def test_the_split_follows_the_array(tiny):
 
 
 def test_a_software_im2col_matrix_is_neither_coded_nor_kept_on_chip(tiny):
-    from accelscope.compress.inloop import allocate, keep_on_chip, map_sizes
+    from accelscope.passes import allocate, keep_on_chip, map_sizes
 
     zm, chain = tiny
     works = build_workloads(chain, zm.example_input())
     spec = load_arch("gemmini")  # software IM2COL through DRAM
     res = evaluate_workloads(works, spec, network=chain.name)
-    coded = apply_to_result(res, works, spec, DctCodec(quality=50))
+    coded = apply_codec(res, works, spec, DctCodec(quality=50))
     alloc = allocate(works, spec, map_sizes(works, spec, None), results=res.layers)
     kept = keep_on_chip(res, works, spec, alloc)
 
@@ -313,7 +309,7 @@ def test_a_software_im2col_matrix_is_neither_coded_nor_kept_on_chip(tiny):
 
     checked = 0
     for w, r, c, k in zip(works, res.layers, coded.layers, kept.layers, strict=True):
-        if "software_im2col_elems" in r.details and not w.input_is_network_input:
+        if r.software_im2col_elems and not w.input_is_network_input:
             assert dram_in(c) == dram_in(r) > 0  # the expanded matrix, not the map
             assert "input" not in c.details["dct_ratio"]
             assert "left uncoded" in c.provenance["compress"]

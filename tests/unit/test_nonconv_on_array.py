@@ -22,7 +22,7 @@ from accelscope.models.contract import LayerWorkload
 from accelscope.models.registry import get_model
 from accelscope.models.systolic.core import Gemm, systolic_timing
 from accelscope.models.systolic.model import gemm_of
-from accelscope.strategy import (
+from accelscope.passes.strategies import (
     STRATEGIES,
     evaluate_strategy,
     is_conv_fc,
@@ -30,7 +30,7 @@ from accelscope.strategy import (
     parse_strategies,
     with_nonconv_on,
 )
-from accelscope.workload.execute import _gconv_fast
+from accelscope.workload.execute import gconv_fast
 from accelscope.workload.gconv import GConv
 
 ARCHS = ("systolic-dense", "spots", "gemmini", "scalesim-32x32")
@@ -132,8 +132,8 @@ def test_array_form_is_exact_where_the_pe_sums(kind):
         assert gemm_of(form.gconv, per_channel=True) is not None
         if form.operand is None:  # a static weight kept as is
             continue
-        y = _gconv_fast(form.gconv, form.input, form.operand)
-        ref = _gconv_fast(g, w.input, w.operand)
+        y = gconv_fast(form.gconv, form.input, form.operand)
+        ref = gconv_fast(g, w.input, w.operand)
         assert torch.allclose(y.reshape(ref.shape), ref, atol=1e-5, rtol=1e-4), g.name
 
 

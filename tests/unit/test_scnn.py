@@ -390,7 +390,7 @@ def test_scratchpad_is_the_tilings_accumulator_and_fifo_by_hand():
     # dense 16-bit weights (depth 200) in each of 4 PEs
     assert r.details["scratchpad"] == {"accumulator": 4 * 2 * 75 * 3,
                                        "weight_fifo": 4 * 27 * 2}
-    assert r.details["scratchpad_bytes"] == 1800 + 216
+    assert r.scratchpad_bytes == 1800 + 216
     assert "IARAM / OARAM hold the feature maps" in r.provenance["scratchpad"]
     # 4x4 PEs: 2x2 tiles reaching at most 4 outputs per axis (region 16), 16 PEs
     r16 = EVAL(workload(g, x, w), spec_with("dcnn", pes=(4, 4)))
@@ -419,4 +419,4 @@ def test_scratchpad_of_fc_and_ppu_layers():
     assert {lr.details["path"] for lr in res.layers} >= {"ppu", "conv (PT-IS-CP)"}
     for lr in res.layers:
         if lr.details["path"] == "ppu":
-            assert lr.details["scratchpad_bytes"] == 0
+            assert lr.scratchpad_bytes == 0

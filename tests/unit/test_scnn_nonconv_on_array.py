@@ -17,14 +17,14 @@ from accelscope.models.conformance import check_model
 from accelscope.models.contract import LayerWorkload
 from accelscope.models.registry import get_model
 from accelscope.models.scnn.model import _full_map_product, execute_schedule, route
-from accelscope.strategy import (
+from accelscope.passes.strategies import (
     StrategyError,
     evaluate_strategy,
     is_conv_fc,
     nonconv_on,
     with_nonconv_on,
 )
-from accelscope.workload.execute import _gconv_fast
+from accelscope.workload.execute import gconv_fast
 from accelscope.workload.gconv import GConv
 from tests.unit.test_nonconv_on_array import _array, _net
 
@@ -78,7 +78,7 @@ def test_the_pt_is_cp_schedule_of_the_form_computes_the_layer(kind, arch):
         assert route(form.gconv, per_channel=True) == "conv"
         y, stats = execute_schedule(form.gconv, form.input, form.operand, spec)
         plain = g.__class__(**{**g.__dict__, "post_ops": ()})
-        ref = _gconv_fast(plain, w.input, w.operand)
+        ref = gconv_fast(plain, w.input, w.operand)
         assert torch.allclose(y.float().reshape(ref.shape), ref, atol=1e-4, rtol=1e-4), g.name
         r = EVAL(w, with_nonconv_on(spec, "array"))
         assert stats["steps"] == r.details["multiplier_steps"]

@@ -194,7 +194,7 @@ def test_scratchpad_by_hand_and_with_the_mode():
     weight = math.ceil((36 + 36 * 32 + 3 * 36 * 4 * 16) / 8)
     assert r.details["scratchpad"] == {"weight": 2 * weight, "im2col": 2 * 36 * 16 * 2,
                                        "output": 2 * 10 * 16 * 2}
-    assert r.details["scratchpad_bytes"] == 2 * 1013 + 2304 + 640
+    assert r.scratchpad_bytes == 2 * 1013 + 2304 + 640
     assert "reserve buffer (16384 elements)" in r.provenance["scratchpad"]
     # the tall array only: a 512-filter group (128 blocks), 4-pixel groups
     tall = ev(_layer(g, w, x), _spec_with(modes=(1,)))
@@ -218,6 +218,6 @@ def test_vector_layers_keep_no_tile():
     res = evaluate_network(accelscope.lower(zm), "spots")
     for r in res.layers:
         if r.details.get("unit") == "vector":
-            assert r.details["scratchpad_bytes"] == 0
+            assert r.scratchpad_bytes == 0
         else:
-            assert r.details["scratchpad_bytes"] == sum(r.details["scratchpad"].values()) > 0
+            assert r.scratchpad_bytes == sum(r.details["scratchpad"].values()) > 0

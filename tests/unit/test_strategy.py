@@ -16,13 +16,12 @@ from accelscope.models.contract import UnsupportedLayerError
 from accelscope.models.scnn.model import route as scnn_route
 from accelscope.models.systolic.model import gemm_of
 from accelscope.models.systolic.spots import is_gemm as spots_is_gemm
-from accelscope.strategy import (
+from accelscope.passes.fusion import fusion_capacity, fusion_plan
+from accelscope.passes.strategies import (
     STRATEGIES,
     StrategyError,
     evaluate_strategies,
     evaluate_strategy,
-    fusion_capacity,
-    fusion_plan,
     host_transfers,
     im2col_tensor,
     is_conv_fc,

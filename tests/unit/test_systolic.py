@@ -182,7 +182,7 @@ def test_scratchpad_is_one_folds_operand_tiles_by_hand():
     r = ev(layer, _resized("scalesim-32x32", 8, 8))
     assert r.details["scratchpad"] == {"input": 96 * 2, "weight": 36 * 8 * 2,
                                        "output": 8 * 8 * 2}
-    assert r.details["scratchpad_bytes"] == 896
+    assert r.scratchpad_bytes == 896
     assert "one os fold" in r.provenance["scratchpad"]
     # ws: window on the rows, T = 16 pixels streamed; SCALE-Sim's OFMAP holds 8-bit words
     r = ev(layer, _resized("scalesim-32x32", 8, 8, dataflow="ws"))
@@ -200,7 +200,7 @@ def test_scratchpad_is_one_folds_operand_tiles_by_hand():
 def test_scratchpad_follows_the_array_and_the_srams():
     ev = get_model("systolic").evaluate
     layer = _conv_layer()
-    small = ev(layer, _resized("scalesim-32x32", 8, 8)).details["scratchpad_bytes"]
+    small = ev(layer, _resized("scalesim-32x32", 8, 8)).scratchpad_bytes
     # 16x16: all 10 filters in one fold column, all 16 pixels: the whole 144-element input
     big = ev(layer, _resized("scalesim-32x32", 16, 16)).details["scratchpad"]
     assert big == {"input": 144 * 2, "weight": 36 * 10 * 2, "output": 16 * 10 * 2}
@@ -226,7 +226,7 @@ def test_vector_unit_layers_keep_no_tile(allops):
     chain, _ = allops
     res = evaluate_network(chain, "scalesim-32x32")
     for r in res.layers:
-        assert (r.details["scratchpad_bytes"] == 0) == (r.details["unit"] == "vector")
+        assert (r.scratchpad_bytes == 0) == (r.details["unit"] == "vector")
 
 
 def _distinct_by_brute_force(g, rows: int) -> int:
@@ -234,10 +234,10 @@ def _distinct_by_brute_force(g, rows: int) -> int:
     import torch
     import torch.nn.functional as F
 
-    from accelscope.workload.execute import _prepare_input
+    from accelscope.workload.execute import prepare_input
 
     idx = torch.arange(1, g.H * g.W + 1, dtype=torch.float64).reshape(1, 1, g.H, g.W)
-    cols = F.unfold(_prepare_input(idx, g), (g.R, g.S), dilation=g.dilation,
+    cols = F.unfold(prepare_input(idx, g), (g.R, g.S), dilation=g.dilation,
                     stride=g.stride)[0]
     windows = [{int(v) for v in cols[:, i].tolist() if v > 0} for i in range(cols.shape[1])]
     pq = len(windows)

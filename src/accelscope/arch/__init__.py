@@ -36,6 +36,7 @@ __all__ = [
     "HostParams",
     "HostSpec",
     "MemoryLevel",
+    "SpecSection",
     "arch_rows",
     "format_arch",
     "iter_fields",

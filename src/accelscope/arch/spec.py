@@ -28,7 +28,10 @@ _NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _MAX_WORD_BITS = 4096  # a memory word may be a whole vector or cache line, unlike an operand
 
 
-class _Spec(BaseModel):
+class SpecSection(BaseModel):
+    """Base of every spec section (and of ``ArchSpec``): unknown keys are errors, values are
+    frozen, numbers are finite and never booleans. A model's own section derives from it."""
+
     # inf and NaN are never a physical quantity; a boolean is never a number
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -44,7 +47,7 @@ class _Spec(BaseModel):
         return v
 
 
-class ComputeSpec(_Spec):
+class ComputeSpec(SpecSection):
     """The processing-element (PE) array."""
 
     array: tuple[Annotated[int, Field(ge=1)], ...] = Field(
@@ -98,7 +101,7 @@ class ComputeSpec(_Spec):
         return v
 
 
-class MemoryLevel(_Spec):
+class MemoryLevel(SpecSection):
     """One on-chip memory level (register file, scratchpad, buffer, cache)."""
 
     name: str = Field(
@@ -145,7 +148,7 @@ class MemoryLevel(_Spec):
         return v
 
 
-class DramSpec(_Spec):
+class DramSpec(SpecSection):
     """Off-chip memory."""
 
     bandwidth_bits_per_cycle: float = Field(
@@ -161,7 +164,7 @@ class DramSpec(_Spec):
                     "figure; default null, reported by defaults_used() [pJ/bit]")
 
 
-class ArchSpec(_Spec):
+class ArchSpec(SpecSection):
     """An accelerator architecture: what any model needs. Models with parameters of their
     own extend it (see ``register_spec``)."""
 
@@ -288,7 +291,7 @@ def spec_class(model_name: str) -> type[ArchSpec] | None:
 
 
 # -- host (measured) baseline ----------------------------------------------------------------
-class HostParams(_Spec):
+class HostParams(SpecSection):
     """How the host model measures: device, threads, repetitions, power assumption."""
 
     device: Literal["cpu", "cuda"] = Field(description="Where PyTorch runs the layers: "

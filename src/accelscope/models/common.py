@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from accelscope.models.contract import LayerWorkload
-from accelscope.workload.execute import _gconv_fast
+from accelscope.workload.execute import gconv_fast
 
 
 def useful_macs(layer: LayerWorkload) -> int:
@@ -31,7 +31,7 @@ def useful_macs(layer: LayerWorkload) -> int:
                                 reduce_op="sum" if g.reduce_op != "none" else "none")
     xi = (layer.input != 0).to(torch.float32)
     wi = (layer.operand != 0).to(torch.float32)
-    counts = _gconv_fast(plain, xi, wi)
+    counts = gconv_fast(plain, xi, wi)
     return int(counts.to(torch.float64).sum().round().item())
 
 

@@ -142,9 +142,11 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def evaluate(layer: LayerWorkload, spec) -> LayerResult:
-    hp = spec.host
+def evaluate(layer: LayerWorkload, spec: HostSpec) -> LayerResult:
     g = layer.gconv
+    if not isinstance(spec, HostSpec):
+        raise UnsupportedLayerError("host", g, "the spec is not a host spec (model: host)")
+    hp = spec.host
     if hp.device == "cuda" and not torch.cuda.is_available():
         raise HostDeviceError(f"arch {spec.name!r} runs on CUDA but this machine has no CUDA "
                               "device; use --arch cpu")

@@ -32,7 +32,8 @@ from accelscope.workload.gconv import Chain, GConv
 def _chain(model: str | Chain) -> Chain:
     if isinstance(model, Chain):
         return model
-    from accelscope import lower, zoo
+    from accelscope.workload import zoo
+    from accelscope.workload.lower import lower
 
     return lower(zoo.get(model))
 

@@ -23,8 +23,9 @@ SETTING = "dct:quality=90"
 
 @functools.cache
 def _ratio(net: str, setting: str = SETTING) -> float:
-    from accelscope import lower, zoo
     from accelscope.compress.inloop import parse_compress, run_with_codec
+    from accelscope.workload import zoo
+    from accelscope.workload.lower import lower
 
     zm = zoo.get(net)
     _, stats = run_with_codec(lower(zm), zm.example_input(), parse_compress(setting))

@@ -51,11 +51,12 @@ _SETUP = ("eyeriss preset; alexnet-caffe batch 4, seeded weights pruned to Spars
 
 @functools.cache
 def _results(mode: str) -> dict[str, object]:
-    from accelscope import lower, zoo
     from accelscope.arch import load_arch
     from accelscope.evaluate import build_workloads
     from accelscope.models.registry import get_model
     from accelscope.sparsity import prune_chain
+    from accelscope.workload import zoo
+    from accelscope.workload.lower import lower
 
     zm = zoo.get("alexnet-caffe", batch=4)
     chain = lower(zm)
@@ -185,10 +186,11 @@ JSSC_VGG = ("Chen et al., JSSC 2017, abstract: VGG-16 convolutional layers at 0.
 
 @functools.cache
 def _vgg16() -> list:
-    from accelscope import lower, zoo
     from accelscope.arch import load_arch
     from accelscope.evaluate import build_workloads
     from accelscope.models.registry import get_model
+    from accelscope.workload import zoo
+    from accelscope.workload.lower import lower
 
     zm = zoo.get("vgg16", batch=3)
     works = build_workloads(lower(zm), zm.example_input())
@@ -263,7 +265,7 @@ _ISCA_LOW, _ISCA_HIGH = 1.4, 2.5
 
 @functools.cache
 def _isca16():
-    from accelscope.report.eyeriss_dataflows import compare
+    from accelscope.models.eyeriss.comparison import compare
 
     return compare(batch=16)
 
@@ -313,7 +315,7 @@ FIG10 = {"conv1": (2.46, 6.75), "conv2": (2.27, 14.33), "conv3": (2.02, 9.57),
 
 @functools.cache
 def _isca16_fc_rs():
-    from accelscope.report.eyeriss_dataflows import ALEXNET_FCS, compare
+    from accelscope.models.eyeriss.comparison import ALEXNET_FCS, compare
 
     return compare(batch=16, layers=ALEXNET_FCS, dataflows=("rs",))
 

@@ -29,10 +29,11 @@ GCONV = ("Zhang, Chen, Ray, 'GCONV Chain: Optimizing the Whole-life Cost in End-
 
 @functools.cache
 def _ratios() -> tuple[tuple[float, float], ...]:
-    from accelscope import lower, zoo
     from accelscope.arch import load_arch
     from accelscope.evaluate import build_workloads
-    from accelscope.strategy import evaluate_strategies
+    from accelscope.passes import evaluate_strategies
+    from accelscope.workload import zoo
+    from accelscope.workload.lower import lower
 
     out = []
     for net in NETWORKS:

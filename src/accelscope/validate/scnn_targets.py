@@ -54,9 +54,10 @@ def paper_spec(name: str, **scnn_updates):
 
 @functools.cache
 def _workloads(net: str):
-    from accelscope import lower, zoo
     from accelscope.evaluate import build_workloads
     from accelscope.sparsity import prune_chain
+    from accelscope.workload import zoo
+    from accelscope.workload.lower import lower
 
     zoo_name, prune = NETWORKS[net]
     zm = zoo.get(zoo_name)

@@ -23,9 +23,10 @@ TACO = ("Soltaniyeh, Martin, Nagarakatte, 'An Accelerator for Sparse Convolution
 
 @functools.cache
 def _workloads(net: str):
-    from accelscope import lower, zoo
     from accelscope.evaluate import build_workloads
     from accelscope.sparsity import prune_chain
+    from accelscope.workload import zoo
+    from accelscope.workload.lower import lower
 
     zm = zoo.get(net)
     chain = prune_chain(lower(zm), PRUNE)

@@ -24,7 +24,8 @@ PUBLISHED = {  # dataflow: (total incl. prefetch, total cycles)
 
 @functools.cache
 def _convs():
-    from accelscope import lower, zoo
+    from accelscope.workload import zoo
+    from accelscope.workload.lower import lower
 
     chain = lower(zoo.get("resnet18"))
     return [g for g in chain.gconvs if g.kind == "conv"]

@@ -14,9 +14,10 @@ TV = "torchvision 0.29 weights metadata `_ops` (GMACs, 3 decimals)"
 
 @cache
 def _chain(name: str, batch: int = 1):
-    import accelscope
+    from accelscope.workload import zoo
+    from accelscope.workload.lower import lower
 
-    return accelscope.lower(accelscope.zoo.get(name, batch=batch))
+    return lower(zoo.get(name, batch=batch))
 
 
 def _alexnet_convs(batch: int):
@@ -30,13 +31,14 @@ def _resnet50_v1_macs() -> float:
     convolution of a bottleneck (torchvision's v1.5 moves it to the 3x3)."""
     import torch
 
-    import accelscope
+    from accelscope.workload import zoo
+    from accelscope.workload.lower import lower
 
-    zm = accelscope.zoo.get("resnet50")
+    zm = zoo.get("resnet50")
     for layer in (zm.module.layer2, zm.module.layer3, zm.module.layer4):
         block = layer[0]
         block.conv1.stride, block.conv2.stride = (2, 2), (1, 1)
-    return accelscope.lower(zm.module, torch.zeros(1, 3, 224, 224)).conv_fc_macs
+    return lower(zm.module, torch.zeros(1, 3, 224, 224)).conv_fc_macs
 
 
 _JSSC_MACS_M = (421.66, 895.79, 598.1, 448.6, 299.0)

@@ -18,7 +18,7 @@ from accelscope.errors import ShapeError
 from accelscope.workload.gconv import Chain, GConv, PostOp, View, shape4
 
 
-def _prepare_input(x: torch.Tensor, g: GConv) -> torch.Tensor:
+def prepare_input(x: torch.Tensor, g: GConv) -> torch.Tensor:
     """Insert zeros (input dilation) and pad/crop: the tensor the window slides over."""
     ih, iw = g.input_dilation
     if (ih, iw) != (1, 1):
@@ -95,7 +95,7 @@ def gconv_reference(g: GConv, x: torch.Tensor, operand: torch.Tensor | None) -> 
     Memory grows with N*G*K*C*R*S*P*Q: meant for checking and for the rare combinations the
     fast paths do not cover.
     """
-    xp = _prepare_input(x, g)
+    xp = prepare_input(x, g)
     cols = F.unfold(xp, (g.R, g.S), dilation=g.dilation, stride=g.stride)  # N, G*C*R*S, L
     cols = cols.reshape(g.N, g.G, 1, g.C * g.R * g.S, g.P * g.Q)
     if g.operand_kind == "weight":
@@ -122,7 +122,7 @@ def gconv_reference(g: GConv, x: torch.Tensor, operand: torch.Tensor | None) -> 
     return y
 
 
-def _gconv_fast(g: GConv, x: torch.Tensor, operand: torch.Tensor | None) -> torch.Tensor:
+def gconv_fast(g: GConv, x: torch.Tensor, operand: torch.Tensor | None) -> torch.Tensor:
     if g.operand_kind == "tensor":
         return x * operand if g.map_op == "mul" else x + operand
     if g.map_op == "pass" and g.reduce_op == "none":
@@ -134,7 +134,7 @@ def _gconv_fast(g: GConv, x: torch.Tensor, operand: torch.Tensor | None) -> torc
         if simple_pad:
             return F.conv2d(x, operand, None, g.stride, (g.padding[0], g.padding[1]),
                             g.dilation, g.G)
-        return F.conv2d(_prepare_input(x, g), operand, None, g.stride, 0, g.dilation, g.G)
+        return F.conv2d(prepare_input(x, g), operand, None, g.stride, 0, g.dilation, g.G)
     if g.map_op == "pass" and g.reduce_op == "max":
         pt, pl, pb, pr = g.padding
         if (g.C == 1 and g.K == 1 and g.R * g.S > 1 and g.pad_mode == "zeros"
@@ -143,7 +143,7 @@ def _gconv_fast(g: GConv, x: torch.Tensor, operand: torch.Tensor | None) -> torc
                 and 0 <= pl <= g.S // 2):
             # PyTorch pads max pooling with -inf itself: skip the padded copy.
             return F.max_pool2d(x, (g.R, g.S), g.stride, (pt, pl), g.dilation)
-        xp = _prepare_input(x, g)
+        xp = prepare_input(x, g)
         if g.C > 1:
             n, _, h, w = xp.shape
             xp = xp.reshape(n, g.G, g.C, h, w).amax(2)
@@ -156,7 +156,7 @@ def _gconv_fast(g: GConv, x: torch.Tensor, operand: torch.Tensor | None) -> torc
             y = x.sum((2, 3), keepdim=True)
             return y / (g.R * g.S) if g.reduce_op == "mean" else y
         ones = x.new_ones(g.G * g.K, g.C, g.R, g.S)
-        xp = x if simple_pad else _prepare_input(x, g)
+        xp = x if simple_pad else prepare_input(x, g)
         pad = (g.padding[0], g.padding[1]) if simple_pad else 0
         y = F.conv2d(xp, ones, None, g.stride, pad, g.dilation, g.G)
         return y / _window_count(g, x) if g.reduce_op == "mean" else y
@@ -171,7 +171,7 @@ def run_gconv(g: GConv, x: torch.Tensor, params: Mapping[str, torch.Tensor],
     operand = _operand(g, params, env or {}, x.dtype)
     if operand is not None and g.operand_kind == "tensor":
         operand = operand.to(x.dtype)
-    y = gconv_reference(g, x4, operand) if reference else _gconv_fast(g, x4, operand)
+    y = gconv_reference(g, x4, operand) if reference else gconv_fast(g, x4, operand)
     return _apply_post_ops(y, g.post_ops, params)
 
 

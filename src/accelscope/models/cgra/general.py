@@ -46,10 +46,10 @@ def prepare(g: GConv, x: np.ndarray) -> np.ndarray:
     """The prepared input of one image, (G*C, Hp, Wp) int64: ``x`` (G*C, H, W) with zeros
     inserted (``input_dilation``) and padded or cropped by ``padding`` in ``pad_mode``
     (``pad_value`` for a constant pad), as the host writes it into the banks."""
-    from accelscope.workload.execute import _prepare_input
+    from accelscope.workload.execute import prepare_input
 
     t = torch.from_numpy(np.asarray(x, dtype=np.float64))[None]  # exact for int32 values
-    return _prepare_input(t, g)[0].numpy().astype(np.int64)
+    return prepare_input(t, g)[0].numpy().astype(np.int64)
 
 
 def im2col_operands(g: GConv, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

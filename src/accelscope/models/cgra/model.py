@@ -186,6 +186,8 @@ class _NoMappingFitsError(Exception):
 
 def evaluate(layer: LayerWorkload, spec: CgraSpec) -> LayerResult:
     g = layer.gconv
+    if not isinstance(spec, CgraSpec):
+        raise UnsupportedLayerError(MODEL_NAME, g, "the spec is not a CGRA spec (model: cgra)")
     gap = mapping_gap(g)
     if gap is None:
         try:

@@ -6,11 +6,11 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from accelscope.arch.spec import ArchSpec, _Spec
+from accelscope.arch.spec import ArchSpec, SpecSection
 from accelscope.models.cgra.sim import CgraTiming
 
 
-class CgraArrayParams(_Spec):
+class CgraArrayParams(SpecSection):
     """The reconfigurable-cell array and its memory bus."""
 
     alu_cycles: int = Field(ge=1, description="Latency of a non-multiply ALU operation, of "
@@ -41,7 +41,7 @@ class CgraArrayParams(_Spec):
                           n_banks=self.n_banks)
 
 
-class CgraHostParams(_Spec):
+class CgraHostParams(SpecSection):
     """The host CPU (a cv32e20-like in-order RV32IM core): its instruction timing, the
     naive convolution loop, im2col, launches and power."""
 
@@ -78,7 +78,7 @@ class CgraHostParams(_Spec):
                           "wait for interrupt) [pJ/cycle]")
 
 
-class CgraOpPower(_Spec):
+class CgraOpPower(SpecSection):
     """Average power of one cell executing each operation class (ESL-CGRA characterisation)."""
 
     NOP: float = Field(ge=0, description="An idle cell (NOP, EXIT, the idle part of a longer "
@@ -96,7 +96,7 @@ class CgraOpPower(_Spec):
                                              "or JUMP [W]")
 
 
-class CgraEnergyParams(_Spec):
+class CgraEnergyParams(SpecSection):
     """Per-cell power by operation (ESL-CGRA-simulator characterisation) and the SRAM."""
 
     characterisation_clock_s: float = Field(
@@ -111,7 +111,7 @@ class CgraEnergyParams(_Spec):
                     "model for one bank of bank_bytes [pJ]")
 
 
-class CgraParams(_Spec):
+class CgraParams(SpecSection):
     """OpenEdgeCGRA and its X-HEEP host."""
 
     array: CgraArrayParams = Field(description="Cells, bus and banks [section]")

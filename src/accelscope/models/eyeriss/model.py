@@ -42,18 +42,18 @@ import numpy as np
 import torch
 from pydantic import Field, model_validator
 
-from accelscope.arch.spec import ArchSpec, _Spec
+from accelscope.arch.spec import ArchSpec, SpecSection
 from accelscope.energy import dram_accesses, get_table
 from accelscope.energy import provenance as energy_provenance
 from accelscope.models.common import spec_provenance, useful_macs
 from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
 from accelscope.results import Access, LayerResult
 from accelscope.sparsity.formats import EyerissRLC
-from accelscope.workload.execute import _gconv_fast
+from accelscope.workload.execute import gconv_fast
 from accelscope.workload.gconv import GConv
 
 
-class EyerissParams(_Spec):
+class EyerissParams(SpecSection):
     """Row-stationary array parameters (JSSC 2017 §III-IV)."""
 
     dataflow: Literal["rs", "ws", "os_a", "os_b", "os_c", "nlr"] = Field(
@@ -531,7 +531,7 @@ def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     details = {"mapping": mapping.as_dict(), "active_pes": mapping.active_pes,
                # what the mapping needs besides feature maps: its psum banks, the filter part
                # of the GLB and the PEs' private spads, which never hold a stored map (for a
-               # unified-SRAM allocation, compress/inloop.py)
+               # unified-SRAM allocation, passes/fmaps.py)
                "scratchpad_bytes": mapping.glb_psum_banks * ep.glb_bank_bytes
                + ep.glb_filter_bytes + spec.memory[0].size_bytes,
                "processing_cycles": processing, "dram_fmap_cycles": fmap_cycles,
@@ -554,7 +554,8 @@ def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
         clock_hz=float(spec.clock_hz), peak_macs_per_cycle=int(c.macs_per_cycle),
         cycles=cycles, macs=macs, macs_issued=macs, macs_useful=min(useful, macs - gated)
         if ep.zero_gating else useful, macs_gated=gated, accesses=tuple(acc),
-        energy_pj=energy, stall_cycles=stalls, details=details, provenance=prov,
+        energy_pj=energy, stall_cycles=stalls,
+        scratchpad_bytes=details.pop("scratchpad_bytes"), details=details, provenance=prov,
         warnings=tuple(warnings))
 
 
@@ -575,7 +576,7 @@ def _data_factors(layer: LayerWorkload, spec: EyerissSpec, bits: int
                                         reduce_op="sum", operand_kind="weight",
                                         map_op="mul")
             ones = torch.ones(g.G * g.K, g.C, g.R, g.S)
-            nz = _gconv_fast(plain, (x != 0).to(torch.float32), ones)
+            nz = gconv_fast(plain, (x != 0).to(torch.float32), ones)
             gated = 1.0 - float(nz.to(torch.float64).sum()) / g.macs
         else:
             gated = 0.0
@@ -605,9 +606,15 @@ def _rlc_ratio(rlc: EyerissRLC, t: torch.Tensor | None, elems: int, density: flo
     return bits / (elems * rlc.value_bits)
 
 
+def fmap_coding(spec: EyerissSpec) -> str | None:
+    """Eyeriss run-length codes its feature maps in DRAM when ``eyeriss.rlc`` is on."""
+    return "eyeriss.rlc is true (run-length coded feature maps)" if spec.eyeriss.rlc else None
+
+
 MODEL = ModelInfo(
     name="eyeriss", spec_class=EyerissSpec, evaluate=evaluate,
     description="Eyeriss (JSSC 2017 / ISCA 2016): row-stationary "
                 "12x14 PE array with spads and GLB, zero gating, run-length compressed "
                 "feature maps in DRAM", uses_data=True,
+    fmap_coding=fmap_coding,
 )

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from accelscope.sparsity.formats import zero_gaps
-from accelscope.workload.execute import _gconv_fast
+from accelscope.workload.execute import gconv_fast
 from accelscope.workload.gconv import GConv
 
 SPAN = 16  # zero-run span of the 4-bit run field (15 zeros + the entry)
@@ -483,6 +483,6 @@ def dense_in_plane_products(g: GConv) -> int:
     plain = dataclasses.replace(g, N=1, G=1, K=1, C=1, post_ops=(), pad_value=0.0,
                                 pad_mode="zeros", mean_pad=(0, 0, 0, 0), reduce_op="sum",
                                 map_op="mul", operand_kind="weight")
-    taps = _gconv_fast(plain, torch.ones(1, 1, g.H, g.W, dtype=torch.float64),
+    taps = gconv_fast(plain, torch.ones(1, 1, g.H, g.W, dtype=torch.float64),
                        torch.ones(1, 1, g.R, g.S, dtype=torch.float64))
     return round(float(taps.sum())) * g.N * g.G * g.K * g.C

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from pydantic import Field, model_validator
 
-from accelscope.arch.spec import ArchSpec, _Spec
+from accelscope.arch.spec import ArchSpec, SpecSection
 from accelscope.energy import NormalizedTableError, Pricing, dram_accesses
 from accelscope.models.array_form import array_form, broadcast_shape, relabel
 from accelscope.models.common import spec_provenance, useful_macs
@@ -51,7 +51,7 @@ PAPER = ("Parashar et al., 'SCNN: An Accelerator for Compressed-sparse Convoluti
 LEVELS = ("accumulator", "weight_fifo", "iaram", "oaram")
 
 
-class ScnnParams(_Spec):
+class ScnnParams(SpecSection):
     """SCNN / DCNN parameters (per PE unless said otherwise)."""
 
     weight_vector: int = Field(ge=1, description="F: weight entries one PE multiplies per "
@@ -1021,7 +1021,7 @@ def _scratchpad(spec: ScnnSpec, acc_entries: int, block_entries: float, entry_bi
                 what: str) -> tuple[dict[str, int], str]:
     """On-chip bytes the PT-IS-CP tiling of a layer needs besides its activations (which the
     IARAM / OARAM, the feature-map buffer of a unified SRAM, hold), for
-    ``compress/inloop.py``: every PE's accumulator region of one output group
+    ``passes/fmaps.py``: every PE's accumulator region of one output group
     (``acc_entries`` partial sums, in both halves when double-buffered) and its weight FIFO
     filled with the largest weight block of one (output group, input channel), at most the
     FIFO's depth (a larger block is re-streamed). Returns ((bytes per level), how)."""
@@ -1193,13 +1193,13 @@ def _materialise_padding(layer: LayerWorkload) -> LayerWorkload:
     """The layer on its padded input (reflect, replicate or a non-zero constant padding
     written out, zero insertion included), unpadded: what SCNN runs when its tiles cannot
     leave the padding implicit."""
-    from accelscope.workload.execute import _prepare_input
+    from accelscope.workload.execute import prepare_input
 
     g = layer.gconv
     pt, pl, pb, pr = g.padding
     h = (g.H - 1) * g.input_dilation[0] + 1 + pt + pb
     w = (g.W - 1) * g.input_dilation[1] + 1 + pl + pr
-    x = _prepare_input(layer.input, g) if layer.input is not None else None
+    x = prepare_input(layer.input, g) if layer.input is not None else None
     gf = dataclasses.replace(g, H=h, W=w, padding=(0, 0, 0, 0), pad_mode="zeros",
                              pad_value=0.0, input_dilation=(1, 1), mean_pad=(0, 0, 0, 0))
     return dataclasses.replace(layer, gconv=gf, input=x)
@@ -1344,7 +1344,8 @@ def _evaluate(layer: LayerWorkload, spec: ScnnSpec, path: str) -> LayerResult:
         peak_macs_per_cycle=int(c.macs_per_cycle), cycles=cycles, macs=g.macs,
         macs_issued=issued, macs_useful=useful, macs_skipped=max(g.macs - issued, 0),
         macs_gated=gated, accesses=tuple(accesses), energy_pj=energy, stall_cycles=stalls,
-        details=details, provenance={**prov, **pricing.provenance}, warnings=tuple(warnings))
+        scratchpad_bytes=details.pop("scratchpad_bytes"), details=details,
+        provenance={**prov, **pricing.provenance}, warnings=tuple(warnings))
 
 
 # -- the schedule, executed numerically (for tests and small layers) -------------------------
@@ -1442,10 +1443,18 @@ def execute_schedule(g: GConv, x: torch.Tensor, w: torch.Tensor, spec: ScnnSpec
     return y, stats
 
 
+def fmap_coding(spec: ScnnSpec) -> str | None:
+    """SCNN stores feature maps compressed in DRAM unless ``dram_activation_format`` is
+    dense."""
+    f = spec.scnn.dram_activation_format
+    return None if f == "dense" else f"scnn.dram_activation_format is {f!r}"
+
+
 MODEL = ModelInfo(
     name="scnn", spec_class=ScnnSpec, evaluate=evaluate,
     description="SCNN (ISCA 2017): planar-tiled input-stationary "
                 "Cartesian-product dataflow on compressed-sparse weights and activations, "
                 "with its dense twins DCNN / DCNN-opt", uses_data=True,
     nonconv=NonconvSwitch(section='scnn', unit='ppu'),
+    fmap_coding=fmap_coding, area=area_mm2,
 )

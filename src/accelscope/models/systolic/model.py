@@ -26,7 +26,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from accelscope.arch.spec import ArchSpec, _Spec
+from accelscope.arch.spec import ArchSpec, SpecSection
 from accelscope.energy import NormalizedTableError, Pricing, dram_accesses
 from accelscope.models.array_form import array_form, is_gemm, relabel
 from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
@@ -41,7 +41,7 @@ from accelscope.results import Access, LayerResult
 from accelscope.workload.gconv import GConv
 
 
-class SystolicParams(_Spec):
+class SystolicParams(SpecSection):
     """Parameters of the systolic engine beyond the shared compute and memory sections."""
 
     dataflow: Literal["os", "ws", "is"] = Field(
@@ -221,7 +221,9 @@ def _evaluate(layer: LayerWorkload, spec: SystolicSpec, pricing: Pricing) -> Lay
             clock_hz=float(spec.clock_hz), peak_macs_per_cycle=int(c.macs_per_cycle),
             cycles=max(cycles, 1), macs=g.macs, macs_issued=g.macs,
             macs_useful=useful_macs(layer), accesses=tuple(accesses), energy_pj=energy,
-            stall_cycles=stalls, details=details, provenance={**prov, **pricing.provenance})
+            stall_cycles=stalls, provenance={**prov, **pricing.provenance},
+            scratchpad_bytes=details.pop("scratchpad_bytes", None),
+            software_im2col_elems=details.pop("software_im2col_elems", 0), details=details)
 
     # DRAM: compulsory traffic, each tensor once; a software IM2COL matrix written and read
     foot = footprint_elems(layer)
@@ -255,7 +257,9 @@ def _evaluate(layer: LayerWorkload, spec: SystolicSpec, pricing: Pricing) -> Lay
         clock_hz=float(spec.clock_hz), peak_macs_per_cycle=int(c.macs_per_cycle),
         cycles=max(cycles, 1), macs=g.macs, macs_issued=macs_issued,
         macs_useful=useful_macs(layer), accesses=tuple(accesses), energy_pj=energy,
-        stall_cycles=stalls, details=details, provenance={**prov, **pricing.provenance})
+        stall_cycles=stalls, provenance={**prov, **pricing.provenance},
+            scratchpad_bytes=details.pop("scratchpad_bytes", None),
+            software_im2col_elems=details.pop("software_im2col_elems", 0), details=details)
 
 
 def _touches(n_out: int, n_in: int, k: int, stride: int, dil: int, pad_lo: int,
@@ -318,7 +322,7 @@ def os_fold_inputs(g: GConv, rows: int) -> int:
 def scratchpad(g: GConv, spec: SystolicSpec, timing: SystolicTiming
                ) -> tuple[dict[str, int], str]:
     """On-chip bytes a GEMM layer's fold needs besides its stored feature maps, per operand
-    SRAM, and how they were obtained (for a unified-SRAM split, ``compress/inloop.py``).
+    SRAM, and how they were obtained (for a unified-SRAM split, ``passes/fmaps.py``).
 
     Each operand's tile of the largest fold (``systolic_core.fold_tiles``) at the operand
     width (partial sums of ``ws`` / ``is`` at the accumulator width when the ``compulsory``

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field, model_validator
 
-from accelscope.arch.spec import ArchSpec, _Spec
+from accelscope.arch.spec import ArchSpec, SpecSection
 from accelscope.energy import Pricing, dram_accesses
 from accelscope.models.array_form import array_form
 from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
@@ -46,11 +46,11 @@ from accelscope.models.contract import (
     UnsupportedLayerError,
 )
 from accelscope.results import Access, LayerResult
-from accelscope.workload.execute import _prepare_input
+from accelscope.workload.execute import prepare_input
 from accelscope.workload.gconv import GConv
 
 
-class SpotsParams(_Spec):
+class SpotsParams(SpecSection):
     """SPOTS-specific parameters (the paper's Table 1 was not available: see docs/spots.md)."""
 
     unit_rows: int = Field(ge=1, description="Rows of the tall GEMM array [PEs]")
@@ -132,7 +132,7 @@ def is_gemm(g: GConv) -> bool:
 def im2col_matrix(g: GConv, x: torch.Tensor) -> torch.Tensor:
     """X of every group: (G, Kd = R*S*C, Np = N*P*Q), rows in (r, s, c) order with c
     fastest (the order of ``weight_matrix``)."""
-    xp = _prepare_input(x, g)
+    xp = prepare_input(x, g)
     cols = F.unfold(xp, (g.R, g.S), dilation=g.dilation, stride=g.stride)  # N, G*C*R*S, L
     n, _, L = cols.shape
     cols = cols.reshape(n, g.G, g.C, g.R * g.S, L).permute(1, 3, 2, 0, 4)  # G, RS, C, N, L
@@ -156,7 +156,7 @@ def ifm_sram_reads(g: GConv, reserve_elems: int) -> tuple[int, int, int, bool]:
     previous patch, R*(S - stride)*C elements, from its neighbour PU.
     """
     plain = dataclasses.replace(g, C=1, G=1, K=1, post_ops=(), pad_value=0.0)
-    real = _prepare_input(torch.ones(1, 1, g.H, g.W), plain)  # 1 where a real element lies
+    real = prepare_input(torch.ones(1, 1, g.H, g.W), plain)  # 1 where a real element lies
     dh, dw = g.dilation
     sh, sw = g.stride
     # rows and columns the windows touch
@@ -344,7 +344,7 @@ def scratchpad(g: GConv, spec: SpotsSpec, wnz: torch.Tensor, units: int
                ) -> tuple[dict[str, int], str]:
     """On-chip bytes a GEMM layer needs besides its stored feature maps in the chosen mode
     (``units``), and how they were obtained (for a unified-SRAM split,
-    ``compress/inloop.py``). The loop order that reads the weights from DRAM once and the
+    ``passes/fmaps.py``). The loop order that reads the weights from DRAM once and the
     input once per filter group keeps one filter group resident while the pixel groups
     stream by:
 
@@ -499,7 +499,8 @@ def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing, prov) -
         clock_hz=float(spec.clock_hz), peak_macs_per_cycle=int(c.macs_per_cycle),
         cycles=cycles, macs=g.macs, macs_issued=issued, macs_useful=useful,
         macs_skipped=macs_skipped, macs_gated=int(t["gated"]), accesses=tuple(accesses),
-        energy_pj=energy, stall_cycles=stalls, details=details,
+        energy_pj=energy, stall_cycles=stalls,
+        scratchpad_bytes=details.pop("scratchpad_bytes"), details=details,
         provenance={**prov, **pricing.provenance})
 
 
@@ -539,7 +540,7 @@ def _vector_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing,
         clock_hz=float(spec.clock_hz), peak_macs_per_cycle=int(c.macs_per_cycle),
         cycles=max(cycles, 1), macs=g.macs, macs_issued=g.macs, macs_useful=useful_macs(layer),
         accesses=tuple(accesses), energy_pj=energy, stall_cycles=stalls,
-        details={"unit": "vector", "scratchpad": {}, "scratchpad_bytes": 0},
+        details={"unit": "vector", "scratchpad": {}}, scratchpad_bytes=0,
         provenance={**prov, **pricing.provenance, "energy.op": f"{how} on the vector unit",
                     "scratchpad": "vector unit: operands stream through it element by "
                                   "element, no tile is kept (0 B)"})

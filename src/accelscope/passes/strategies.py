@@ -6,9 +6,9 @@ convolution accelerator was not built for. Each is a function of the per-GConv w
 an accelerator spec, built on the accelerator models' pure per-layer ``evaluate``:
 
 * ``gconv``: every GConv of the chain on the accelerator. A model with a switch between its
-  array and a dedicated unit for the non-conv GConvs (``nonconv_on`` of the systolic, SPOTS
-  and SCNN specs, ``NONCONV_SECTIONS``) runs them on the array in their GConv form
-  (``nonconv_on: array``, ``models.systolic.array_form``); any other model as it runs them.
+  array and a dedicated unit for the non-conv GConvs (its ``ModelInfo.nonconv``: today the
+  systolic, SPOTS and SCNN specs' ``nonconv_on``) runs them on the array in their GConv form
+  (``nonconv_on: array``, ``models.array_form``); any other model as it runs them.
 * ``dedicated``: the same, with the non-conv GConvs on the dedicated unit beside the array
   (``nonconv_on: vector``, the vector unit of the systolic and SPOTS specs; ``ppu``, SCNN's
   post-processing units); a model without
@@ -22,7 +22,7 @@ an accelerator spec, built on the accelerator models' pure per-layer ``evaluate`
   point-wise GConvs are already 1-D vector ops and stay as they are. The cost of the rewritten
   GConv comes out of the same accelerator model.
 
-``fuse_chain`` then keeps on chip each intermediate tensor between two consecutive
+``passes.fusion.fuse_chain`` then keeps on chip each intermediate tensor between two consecutive
 accelerator GConvs that fits the accelerator's fusion buffer (``fusion_capacity``), removing
 its DRAM write and read and reporting the bits saved.
 
@@ -42,19 +42,24 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from accelscope.errors import AccelscopeError
-from accelscope.models.contract import LayerWorkload
+from accelscope.arch import ArchSpec, HostSpec
+from accelscope.models.contract import STRATEGIES, LayerWorkload
 from accelscope.models.registry import get_model
+from accelscope.passes.common import (
+    ON_ACCEL,
+    ON_HOST,
+    StrategyError,
+    as_spec,
+    base_tensors,
+    reads,
+)
+from accelscope.passes.fusion import fuse_chain
 from accelscope.results import Access, LayerResult, NetworkResult
-from accelscope.workload.execute import _prepare_input
-from accelscope.workload.gconv import Chain, GConv, PostOp, View
+from accelscope.workload.execute import prepare_input
+from accelscope.workload.gconv import Chain, GConv, PostOp
 
-STRATEGIES = ("gconv", "host-fallback", "matrix", "dedicated")
-#: spec sections that carry ``nonconv_on`` (where non-conv GConvs run: the array, or the
-#: section's dedicated unit named here: the vector unit, SCNN's post-processing units)
-NONCONV_SECTIONS = {"systolic": "vector", "spots": "vector", "scnn": "ppu"}
-#: nonconv_on that each strategy sets where a spec has the switch (others keep the preset's);
-#: ``dedicated`` stands for the section's own unit (NONCONV_SECTIONS)
+#: nonconv_on that each strategy sets where a model has the switch (``ModelInfo.nonconv``;
+#: others keep the preset's); ``dedicated`` stands for the model's own unit
 NONCONV_ON = {"gconv": "array", "dedicated": "dedicated"}
 DEFAULT_HOST = "cpu"  #: host preset of host-fallback (the measured CPU baseline)
 #: PyTorch threads of the measured host unless the caller says otherwise: on a shared machine
@@ -63,11 +68,6 @@ DEFAULT_HOST = "cpu"  #: host preset of host-fallback (the measured CPU baseline
 #: load), so one thread gives the repeatable figure; None keeps the preset's setting.
 DEFAULT_HOST_THREADS = 1
 
-ON_ACCEL, ON_HOST = "accelerator", "host"
-
-
-class StrategyError(AccelscopeError):
-    """A strategy was asked for something it cannot do (unknown name, wrong host spec)."""
 
 
 def parse_strategies(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -112,27 +112,6 @@ def placement(workloads: Sequence[LayerWorkload], strategy: str) -> list[str]:
 
 
 # -- tensors through views ----------------------------------------------------------------------
-def _views(chain: Chain | None) -> dict[str, View]:
-    return {} if chain is None else {v.output: v for v in chain.views}
-
-
-def base_tensors(chain: Chain | None, tensor: str) -> tuple[str, ...]:
-    """The GConv outputs or chain inputs a tensor is made of, looking through layout views
-    (reshape, permute, slice: their input; concat: all of its inputs)."""
-    views = _views(chain)
-    out: list[str] = []
-    todo = [tensor]
-    while todo:
-        t = todo.pop()
-        v = views.get(t)
-        if v is None:
-            if t not in out:
-                out.append(t)
-        else:
-            todo.extend(reversed(v.inputs))
-    return tuple(out)
-
-
 def _elems(chain: Chain | None, workloads: Sequence[LayerWorkload], tensor: str) -> int:
     if chain is not None and tensor in chain.tensors:
         return chain.tensors[tensor].elems
@@ -143,10 +122,6 @@ def _elems(chain: Chain | None, workloads: Sequence[LayerWorkload], tensor: str)
             return w.gconv.input_elems
     raise StrategyError(f"tensor {tensor!r} is in neither the chain's tensor table nor a "
                         "GConv of the workloads; pass the chain the workloads were built from")
-
-
-def _reads(g: GConv) -> tuple[str, ...]:
-    return (g.input, g.operand) if g.operand_kind == "tensor" and g.operand else (g.input,)
 
 
 def host_with_threads(host: Any, threads: int | None) -> Any:
@@ -188,7 +163,7 @@ def host_transfers(workloads: Sequence[LayerWorkload], where: Sequence[str],
     seen: set[tuple[str, str]] = set()
     out: list[Transfer] = []
     for j, w in enumerate(workloads):
-        for t in _reads(w.gconv):
+        for t in reads(w.gconv):
             for b in base_tensors(chain, t):
                 i = producer.get(b)
                 src = ON_ACCEL if i is None else where[i]  # chain inputs lie in DRAM
@@ -300,7 +275,7 @@ def _materialised(g: GConv) -> bool:
 def im2col_tensor(g: GConv, x: torch.Tensor) -> torch.Tensor:
     """The expanded input ``(N, G*C*R*S, P, Q)``: channel ``(g*C + c)*R*S + r*S + s`` holds
     tap (r, s) of input channel g*C + c (padding and inserted zeros included)."""
-    cols = F.unfold(_prepare_input(x, g), (g.R, g.S), dilation=g.dilation, stride=g.stride)
+    cols = F.unfold(prepare_input(x, g), (g.R, g.S), dilation=g.dilation, stride=g.stride)
     return cols.reshape(g.N, g.G * g.C * g.R * g.S, g.P, g.Q)
 
 
@@ -353,135 +328,24 @@ def expansion_result(w: LayerWorkload, form: MatrixForm, spec: Any) -> LayerResu
          "reuse); the reducing 1x1 GConv reads it back through the accelerator model"})
 
 
-# -- fusion along the chain ----------------------------------------------------------------------
-def fusion_capacity(spec: Any) -> tuple[int, str]:
-    """Bytes of on-chip feature-map storage an intermediate tensor may occupy between two
-    fused GConvs, and how that was derived.
-
-    The rule (the same for every preset): the largest on-chip level that holds outputs,
-    halved when it is double-buffered or also holds inputs (the other half keeps streaming the
-    layers' own input and output tiles). SPOTS and systolic presets: the output SRAM; Eyeriss:
-    the global buffer; SCNN / DCNN: the OARAM (per-PE tiles, summed over the PEs); ideal: the
-    global buffer.
-    """
-    holders = [m for m in spec.memory if "output" in m.holds]
-    if not holders:
-        raise StrategyError(f"arch {spec.name!r} has no on-chip level that holds outputs; "
-                            "chain fusion needs one (add output to a level's holds)")
-    level = max(holders, key=lambda m: (m.size_bytes, m.name))
-    halved = level.double_buffered or "input" in level.holds
-    cap = level.size_bytes // 2 if halved else level.size_bytes
-    why = ("double-buffered" if level.double_buffered else "shared with input tiles")
-    how = (f"{level.name} ({level.size_bytes:,} B" + (f", halved: {why})" if halved else ")"))
-    return cap, how
-
-
-@dataclass(frozen=True)
-class FusedTensor:
-    tensor: str
-    producer: int  # workload index
-    consumer: int
-    bytes: int
-
-
-def fusion_plan(workloads: Sequence[LayerWorkload], where: Sequence[str], capacity: int,
-                bits: int, chain: Chain | None = None,
-                expanded: Sequence[bool] | None = None) -> list[FusedTensor]:
-    """The intermediates kept on chip, greedily in chain order.
-
-    A tensor qualifies when its producer and the next GConv both run on the accelerator, that
-    next GConv reads it as its main input (directly or through reshape views) and is its only
-    reader, it is not a chain output, and the next GConv does not read it through an im2col
-    expansion (matrix strategy). It is kept when it fits, together with the kept tensors live
-    during the same GConvs (a GConv's kept input and kept output are on chip at once), into
-    ``capacity`` bytes.
-    """
-    expanded = expanded or [False] * len(workloads)
-    outputs = set(chain.outputs) if chain is not None else set()
-    readers: dict[str, int] = {}
-    for w in workloads:
-        for t in _reads(w.gconv):
-            for b in base_tensors(chain, t):
-                readers[b] = readers.get(b, 0) + 1
-    if chain is not None:  # a view other than a reshape also reads its input
-        for v in chain.views:
-            if v.op != "reshape":
-                for t in v.inputs:
-                    for b in base_tensors(chain, t):
-                        readers[b] = readers.get(b, 0) + 1
-    load = [0] * len(workloads)
-    plan: list[FusedTensor] = []
-    for i in range(len(workloads) - 1):
-        g, nxt = workloads[i].gconv, workloads[i + 1].gconv
-        t = g.output
-        if where[i] != ON_ACCEL or where[i + 1] != ON_ACCEL or expanded[i + 1]:
-            continue
-        if t in outputs or readers.get(t, 0) != 1 or base_tensors(chain, nxt.input) != (t,):
-            continue
-        size = math.ceil(g.output_elems * bits / 8)
-        if load[i] + size <= capacity and load[i + 1] + size <= capacity:
-            load[i] += size
-            load[i + 1] += size
-            plan.append(FusedTensor(t, i, i + 1, size))
-    return plan
-
-
-def _drop_dram(r: LayerResult, roles: Mapping[str, float]) -> tuple[LayerResult, int]:
-    """Remove the fraction ``roles[role]`` of each DRAM access of that role."""
-    old = sum(a.bits for a in r.accesses if a.level == "dram")
-    acc = []
-    for a in r.accesses:
-        keep = 1.0 - roles.get(a.tensor, 0.0) if a.level == "dram" else 1.0
-        if keep <= 0.0:
-            continue
-        if keep < 1.0:
-            a = Access(a.level, a.tensor, round(a.reads * keep), round(a.writes * keep),
-                       round(a.read_bits * keep), round(a.write_bits * keep))
-        acc.append(a)
-    acc = tuple(acc)
-    new = sum(a.bits for a in acc if a.level == "dram")
-    energy = dict(r.energy_pj)
-    if "dram" in energy and old:
-        energy["dram"] *= new / old
-    return dataclasses.replace(r, accesses=acc, energy_pj=energy), old - new
-
-
 # -- the strategies ----------------------------------------------------------------------------
-def nonconv_on(spec: Any) -> str | None:
-    """Where ``spec`` runs its non-conv GConvs (``array`` or its dedicated unit: ``vector``,
-    ``ppu``), or ``None`` when its model has no such switch."""
-    for sec in NONCONV_SECTIONS:
-        params = getattr(spec, sec, None)
-        if params is not None and hasattr(params, "nonconv_on"):
-            return params.nonconv_on
-    return None
+def nonconv_on(spec: ArchSpec) -> str | None:
+    """Where ``spec`` runs its non-conv GConvs (``array`` or its dedicated unit, e.g.
+    ``vector``, ``ppu``), or ``None`` when its model has no such switch."""
+    switch = get_model(spec.model).nonconv
+    return switch.current(spec) if switch is not None else None
 
 
-def with_nonconv_on(spec: Any, where: str) -> Any:
+def with_nonconv_on(spec: ArchSpec, where: str) -> ArchSpec:
     """``spec`` with its non-conv GConvs on ``where`` (``array``, ``dedicated`` for the
-    section's own unit, or that unit's name: ``vector``, ``ppu``); unchanged when its model
-    has no switch."""
-    for sec, unit in NONCONV_SECTIONS.items():
-        params = getattr(spec, sec, None)
-        if params is not None and hasattr(params, "nonconv_on"):
-            if where == "dedicated":
-                where = unit
-            if where not in ("array", unit):
-                raise StrategyError(f"{spec.name}: {sec}.nonconv_on is 'array' or {unit!r}, "
-                                    f"not {where!r}")
-            if params.nonconv_on == where:
-                return spec
-            return spec.model_copy(update={sec: params.model_copy(
-                update={"nonconv_on": where})})
-    return spec
-
-
-def _load_spec(spec: Any) -> Any:
-    if isinstance(spec, str):
-        from accelscope.arch import load_arch
-
-        return load_arch(spec)
-    return spec
+    model's own unit, or that unit's name); unchanged when its model has no switch."""
+    switch = get_model(spec.model).nonconv
+    if switch is None:
+        return spec
+    try:
+        return switch.set(spec, where)
+    except ValueError as exc:
+        raise StrategyError(str(exc)) from None
 
 
 def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: str, *,
@@ -505,7 +369,7 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
     if strategy not in STRATEGIES:
         parse_strategies(str(strategy))  # raises, naming the strategies
         raise StrategyError(f"give one strategy, not {strategy!r}")
-    spec = _load_spec(spec)
+    spec = as_spec(spec)
     preset_nonconv = nonconv_on(spec)
     if strategy in NONCONV_ON:
         spec = with_nonconv_on(spec, NONCONV_ON[strategy])
@@ -536,8 +400,8 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
     expanded = [False] * len(workloads)
     host = None
     if strategy == "host-fallback":
-        host = _load_spec(host_spec if host_spec is not None else DEFAULT_HOST)
-        if get_model(host.model).name != "host":
+        host = as_spec(host_spec if host_spec is not None else DEFAULT_HOST)
+        if not isinstance(host, HostSpec) or not get_model(host.model).measured:
             raise StrategyError(f"--host {host.name!r} is not a measured host preset (model "
                                 f"{host.model!r}); give cpu or gpu")
         host = host_with_threads(host, host_threads)
@@ -556,7 +420,7 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
             kinds.append("transfer")
 
     emit_transfers(-1)
-    host_eval = get_model("host").evaluate if host is not None else None
+    host_eval = get_model(host.model).evaluate if host is not None else None
     for i, w in enumerate(workloads):
         conv = is_conv_fc(w.gconv)
         if where[i] == ON_HOST:
@@ -621,7 +485,7 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
 
 _STRATEGY_TEXT = {
     "gconv": "every GConv of the chain on the accelerator model; where the model has a "
-             "nonconv_on switch (systolic, SPOTS, SCNN) the non-conv GConvs run on the array in "
+             "nonconv_on switch (ModelInfo.nonconv) the non-conv GConvs run on the array in "
              "their GConv form (nonconv_on: array), otherwise as the model runs them",
     "dedicated": "every GConv on the accelerator model, the non-conv GConvs on its dedicated "
                  "unit beside the array where it has one (nonconv_on: vector or ppu)",
@@ -642,66 +506,10 @@ def _with_shares(result: NetworkResult) -> NetworkResult:
     return dataclasses.replace(result, details={
         **result.details, "nonconv_seconds": nonconv,
         "nonconv_time_share": nonconv / total if total else 0.0,
-        "host_seconds": sum(r.seconds for r in result.layers if r.model == "host"),
+        "host_seconds": sum(r.seconds for r in result.layers
+                            if r.details.get("on") == ON_HOST),
         "transfer_seconds": sum(r.seconds for r, k in zip(result.layers, kinds, strict=True)
                                 if k in ("transfer", "im2col"))})
-
-
-def fuse_chain(result: NetworkResult, workloads: Sequence[LayerWorkload], spec: Any, *,
-               where: Sequence[str] | None = None, chain: Chain | None = None,
-               expanded: Sequence[bool] | None = None,
-               rows: Sequence[int] | None = None) -> NetworkResult:
-    """Keep the intermediates of ``fusion_plan`` on chip: the producer's DRAM write and the
-    consumer's DRAM read of each are removed (DRAM energy follows the bits). Cycles are not
-    recomputed (a DRAM-bound layer would get faster: the saving shown is a lower bound on
-    time). ``rows`` maps each workload to its row in ``result`` (default: one row each)."""
-    spec = _load_spec(spec)
-    where = list(where) if where is not None else [ON_ACCEL] * len(workloads)
-    rows = list(rows) if rows is not None else list(range(len(workloads)))
-    if len(rows) != len(workloads):
-        raise StrategyError(f"fuse_chain: {len(rows)} rows for {len(workloads)} workloads")
-    capacity, how = fusion_capacity(spec)
-    bits = int(spec.compute.operand_bits)
-    plan = fusion_plan(workloads, where, capacity, bits, chain, expanded)
-    layers = list(result.layers)
-    roles: dict[int, dict[str, float]] = {}
-    for f in plan:
-        roles.setdefault(rows[f.producer], {})["output"] = 1.0
-        g = workloads[f.consumer].gconv
-        share = 1.0
-        if g.operand_kind == "tensor" and not any(
-                a.level == "dram" and a.tensor == "operand"
-                for a in layers[rows[f.consumer]].accesses):
-            # the model counts both activation operands as "input": drop the fused one only
-            share = g.input_elems / (g.input_elems + workloads[f.consumer].operand_elems)
-        roles.setdefault(rows[f.consumer], {})["input"] = share
-    saved = 0
-    for row, rs in roles.items():
-        r, s = _drop_dram(layers[row], rs)
-        kept = sorted(rs)
-        layers[row] = dataclasses.replace(r, details={**r.details, "fused_on_chip": kept,
-                                                      "fusion_saved_dram_bits": s})
-        saved += s
-    before = result.level_bits("dram")
-    out = dataclasses.replace(
-        result, layers=tuple(layers),
-        provenance={**result.provenance, "fusion": (
-            f"intermediates between consecutive accelerator GConvs kept on chip when they fit "
-            f"{capacity:,} B of {how} with the other kept tensors live at the same time; "
-            "cycles not recomputed")},
-        details={**result.details, "fusion": {
-            "capacity_bytes": capacity, "capacity_from": how, "fused": len(plan),
-            "tensors": [f.tensor for f in plan], "peak_bytes": _peak(plan, len(workloads)),
-            "dram_bits_before": before, "dram_bits_saved": saved}})
-    return out
-
-
-def _peak(plan: Sequence[FusedTensor], n: int) -> int:
-    load = [0] * max(n, 1)
-    for f in plan:
-        load[f.producer] += f.bytes
-        load[f.consumer] += f.bytes
-    return max(load)
 
 
 def evaluate_strategies(workloads: Sequence[LayerWorkload], spec: Any,
@@ -714,10 +522,8 @@ def evaluate_strategies(workloads: Sequence[LayerWorkload], spec: Any,
             for s in parse_strategies(strategies)}
 
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_HOST_THREADS", "NONCONV_ON", "NONCONV_SECTIONS",
-           "STRATEGIES", "FusedTensor", "MatrixForm",
-           "StrategyError", "Transfer", "base_tensors", "evaluate_strategies",
-           "evaluate_strategy", "expansion_result", "fuse_chain", "fusion_capacity",
-           "fusion_plan", "host_transfers", "host_with_threads", "im2col_tensor", "is_conv_fc",
-           "matrix_form", "matrix_gconv", "needs_im2col", "nonconv_on", "parse_strategies",
-           "placement", "transfer_result", "with_nonconv_on"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_HOST_THREADS", "NONCONV_ON", "STRATEGIES", "MatrixForm",
+           "StrategyError", "Transfer", "evaluate_strategies", "evaluate_strategy",
+           "expansion_result", "host_transfers", "host_with_threads", "im2col_tensor",
+           "is_conv_fc", "matrix_form", "matrix_gconv", "needs_im2col", "nonconv_on",
+           "parse_strategies", "placement", "transfer_result", "with_nonconv_on"]

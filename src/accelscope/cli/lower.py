@@ -1,0 +1,112 @@
+"""``accelscope models`` and ``accelscope lower``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from accelscope.cli._app import (
+    app,
+    console,
+    styled,
+)
+from accelscope.output import check_file_target, write_file
+from accelscope.report.tables import (
+    gconv_table,
+)
+from accelscope.workload.inputs import resolve_model
+
+
+@app.command("models")
+def models_cmd() -> None:
+    """List the models of the zoo with their default input shapes."""
+    from accelscope.workload import zoo
+
+    table = Table(title="accelscope model zoo (seeded random weights unless --weights)")
+    for col in ("name", "input (N,C,H,W)", "description", "source"):
+        table.add_column(col)
+    for row in zoo.describe():
+        table.add_row(row["name"], ",".join(map(str, row["input_shape"])), row["description"],
+                      row["source"])
+    console.print(table)
+
+
+@app.command("lower")
+def lower_cmd(
+    model: Annotated[str, typer.Argument(help="zoo model name or path to an .onnx file")],
+    input_shape: Annotated[str | None, typer.Option(
+        "--input-shape", help="N,C,H,W (default: the model's standard input)")] = None,
+    batch: Annotated[int | None, typer.Option(help="batch size N (zoo models)")] = None,
+    weights: Annotated[Path | None, typer.Option(
+        help="state_dict file for a zoo model (torch.save(model.state_dict(), PATH))")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the random weights and input")] = 0,
+    verify: Annotated[bool, typer.Option(
+        "--verify", help="execute the chain and compare with PyTorch (or ONNX Runtime)")] = False,
+    tolerance: Annotated[float | None, typer.Option(
+        help="max relative error for --verify (default 1e-4, or 1e-9 with --float64)")] = None,
+    float64: Annotated[bool, typer.Option("--float64", help="lower and verify in float64")] = False,
+    fuse: Annotated[bool, typer.Option(help="fuse point-wise ops and batch-norm")] = True,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the chain as JSON")] = None,
+    rows: Annotated[int | None, typer.Option(help="show at most this many GConv rows")] = None,
+) -> None:
+    """Lower a network into a GConv chain, print it, and optionally verify it numerically."""
+    import torch
+
+    from accelscope.api import lower
+    from accelscope.workload.execute import execute, relative_error
+
+    dtype = torch.float64 if float64 else None
+    if json_out is not None:
+        check_file_target(json_out, "--json")  # before the lowering, not after
+    zm, onnx_path, x = resolve_model(model, input_shape, batch, weights, seed)
+    t0 = time.perf_counter()
+    if zm is not None:
+        chain = lower(zm.module, x, name=zm.name, fuse=fuse, dtype=dtype)
+    else:
+        chain = lower(str(onnx_path), input_shape=x, fuse=fuse)
+    t_lower = time.perf_counter() - t0
+    console.print(gconv_table(chain, rows))
+    console.print(styled(
+        (chain.name, "bold"),
+        f": {len(chain.gconvs)} GConvs + {len(chain.views)} layout views; "
+        f"{chain.total_macs:,} map-reduce ops in all, {chain.conv_fc_macs:,} conv/FC MACs "
+        f"({chain.conv_fc_macs / 1e9:.3f} G); {chain.weight_elems:,} weights; "
+        f"lowered and checked in {t_lower:.2f} s"))
+    if json_out is not None:
+        write_file(json_out, chain.to_json(), "--json")
+        console.print(f"wrote {json_out}", highlight=False)
+    if verify:
+        tol = tolerance if tolerance is not None else (1e-9 if float64 else 1e-4)
+        shape = chain.tensors[chain.inputs[0]].shape
+        if zm is not None:
+            xin = x.to(dtype) if dtype is not None else x
+            module = zm.module.to(dtype) if dtype is not None else zm.module
+            with torch.no_grad():
+                ref = module(xin)
+            ref_name = "PyTorch eager"
+        else:
+            import numpy as np
+            import onnxruntime as ort
+
+            gen = torch.Generator().manual_seed(seed)
+            xin = torch.randn(shape, generator=gen)
+            sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+            feed = {sess.get_inputs()[0].name: xin.numpy().astype(np.float32)}
+            ref = torch.from_numpy(sess.run(None, feed)[0])
+            ref_name = "ONNX Runtime"
+        t0 = time.perf_counter()
+        out = execute(chain, xin)
+        t_exec = time.perf_counter() - t0
+        err = relative_error(out, ref)
+        ok = err <= tol
+        style = "green" if ok else "red"
+        console.print(styled(f"verify: chain output vs {ref_name} on a seeded input of shape "
+                             f"{tuple(shape)}: max relative error ", (f"{err:.2e}", style),
+                             f" (tolerance {tol:g}) -> ", ("PASS" if ok else "FAIL", style),
+                             f" (executor {t_exec:.2f} s)"), highlight=False)
+        if not ok:
+            raise typer.Exit(1)

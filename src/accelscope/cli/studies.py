@@ -1,0 +1,272 @@
+"""The studies of the seed papers: ``sweep-density`` (SCNN), ``dct-accuracy`` (DCT codec),
+``eyeriss-dataflows`` (ISCA 2016), ``cgra`` (the CGRA mappings)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from accelscope.cli._app import (
+    SeedOpt,
+    app,
+    console,
+    run_output,
+    styled,
+    wrote,
+)
+from accelscope.errors import AccelscopeError, InputFileError
+from accelscope.output import atomic_target, check_file_target
+from accelscope.report.tables import (
+    fitted_table,
+)
+
+
+def _parse_densities(text: str) -> list[float]:
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        vals = []
+    if not vals:
+        raise InputFileError(f"--densities {text!r} is not a comma-separated list of numbers; "
+                             "write e.g. --densities 0.1,0.2,0.5,1.0")
+    return vals
+
+
+@app.command("sweep-density")
+def sweep_density_cmd(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="zoo model name")],
+    arch: Annotated[str, typer.Option(help="comma-separated presets or YAML paths")],
+    densities: Annotated[str, typer.Option(
+        help="weight = activation densities to sweep, comma-separated")] =
+        "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0",
+    include_fc: Annotated[bool, typer.Option(
+        "--include-fc", help="sweep the fully-connected layers too")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="directory for density_sweep.csv and density_sweep.png "
+             "(default out/sweep-density-MODEL)")] = None,
+    seed: SeedOpt = 0,
+) -> None:
+    """Speed-up and energy against operand density, every conv layer re-drawn with uniformly
+    random weights and activations at each density (SCNN, ISCA 2017, Fig. 10)."""
+    from accelscope.arch import load_arch
+    from accelscope.report.density_sweep import density_sweep
+
+    refs = [a.strip() for a in arch.split(",") if a.strip()]
+    if not refs:
+        raise InputFileError("--arch needs at least one preset name or YAML path")
+    specs = [load_arch(a) for a in refs]
+    dens = _parse_densities(densities)
+    dest = run_output(ctx, out, "sweep-density", model)
+    with console.status(f"sweeping {len(dens)} densities x {len(specs)} archs ..."), \
+            dest as o:
+        df = density_sweep(model, specs, dens, o.staging, include_fc=include_fc, seed=seed)
+        o.path("density_sweep.csv")
+        o.path("density_sweep.png")
+    base = df["baseline"].iloc[0]
+    names = list(dict.fromkeys(df["arch"]))
+    cols = ["density"] + [f"{a} speed-up" for a in names] + [f"{a} energy" for a in names]
+    rows = []
+    for d, sub in df.groupby("density", sort=True):
+        by = {r["arch"]: r for _, r in sub.iterrows()}
+        rows.append([f"{d:g}"] + [f"{by[a]['speedup']:.3g}x" for a in names]
+                    + [f"{by[a]['energy_rel']:.3g}" for a in names])
+    console.print(fitted_table(
+        f"{df['network'].iloc[0]}: {int(df['layers'].iloc[0])} layers, speed-up over {base} "
+        f"and energy relative to {base}", cols, rows, flex="density",
+        right=set(cols) - {"density"}))
+    wrote(dest)
+
+
+@app.command("dct-accuracy")
+def dct_accuracy_cmd(
+    ctx: typer.Context,
+    setting: Annotated[list[str] | None, typer.Option(
+        help="a --compress setting; repeat for several (default: JPEG quality 95 ... 10)")
+    ] = None,
+    images: Annotated[int | None, typer.Option(
+        help="the first N test images (digits-cnn) or N random inputs (other models)")
+    ] = None,
+    model: Annotated[str, typer.Option(
+        help="digits-cnn (trained here: accuracy) or a zoo model (top-1 agreement with the "
+             "uncompressed network on random inputs)")] = "digits-cnn",
+    out: Annotated[Path, typer.Option(help="directory for dct_accuracy.csv / .png")] =
+        Path("out/dct-accuracy"),
+) -> None:
+    """Accuracy of the digits CNN (trained here) with its feature maps DCT-coded, against the
+    compression ratio; or the top-1 agreement of any zoo model."""
+    import math
+
+    from accelscope.report.dct_accuracy import accuracy_sweep
+
+    settings = setting or [f"dct:quality={q}" for q in (95, 90, 75, 50, 25, 10)]
+    dest = run_output(ctx, out)
+    with console.status(f"running {len(settings)} codec settings ..."), dest as o:
+        df = accuracy_sweep(settings, out_dir=o.staging, images=images, model=model)
+        o.path("dct_accuracy.csv")
+        o.path("dct_accuracy.png")
+
+    def pct(v, sign=""):
+        return "-" if math.isnan(v) else f"{v:{sign}.2f}"
+
+    rows = [[r["setting"], f"{r['ratio']:.2f}x", f"{r['bits_per_activation']:.2f}",
+             f"{r['mean_snr_db']:.1f}", pct(100 * r["accuracy"]),
+             pct(r["accuracy_drop_pts"], "+"), f"{100 * r['agreement']:.1f}%"]
+            for _, r in df.iterrows()]
+    cols = ["setting", "ratio", "bits/act", "SNR dB", "top-1 %", "drop (pts)", "agreement"]
+    base = df["baseline_accuracy"].iloc[0]
+    what = (f"{int(df['images'].iloc[0])} test images, uncompressed top-1 {100 * base:.2f}%"
+            if not math.isnan(base) else f"{int(df['images'].iloc[0])} random inputs, "
+            "agreement with the uncompressed network")
+    console.print(fitted_table(f"{model}, {what}", cols, rows, flex="setting",
+                                right=set(cols) - {"setting"}))
+    wrote(dest)
+
+
+@app.command("eyeriss-dataflows")
+def eyeriss_dataflows_cmd(
+    batch: Annotated[int, typer.Option(help="images per batch (the paper: 1, 16, 64)")] = 16,
+    out: Annotated[Path, typer.Option(help="PNG of the energy breakdown per layer and "
+                                           "dataflow")] = Path("out/eyeriss-dataflows.png"),
+    fc: Annotated[bool, typer.Option("--fc", help="add the FC layers FC6-8 (the paper "
+                                                  "compares them too)")] = False,
+) -> None:
+    """ISCA 2016 dataflow comparison: AlexNet CONV1-5 on RS, WS, OS_A/B/C and NLR (256 PEs,
+    equal storage area), energy per component per MAC and RS's advantage; writes a plot."""
+    from accelscope.report.eyeriss_dataflows import (
+        ALEXNET_CONVS,
+        ALEXNET_FCS,
+        compare,
+        plot,
+        table_rows,
+    )
+
+    if batch < 1:
+        raise AccelscopeError(f"--batch must be at least 1, got {batch}")
+    check_file_target(out, "--out")
+    with console.status("searching the mappings of every dataflow ..."):
+        cmp = compare(batch=batch, layers={**ALEXNET_CONVS, **(ALEXNET_FCS if fc else {})})
+    cols = ["layer", "flow", "ALU", "RF", "array", "buffer", "DRAM", "sum", "1e9", "RS adv"]
+    console.print(fitted_table(
+        f"alexnet-caffe batch {batch}: energy per MAC by component (units of one MAC's "
+        "energy), the layer's total in 1e9 MAC energies, RS's advantage", cols,
+        table_rows(cmp), flex="flow", right=set(cols[2:])))
+    for df in cmp.dataflows[1:]:
+        fcs = f", {cmp.advantage(df, tuple(ALEXNET_FCS)):.2f}x on FC6-8" if fc else ""
+        console.print(f"RS vs {df}: {cmp.advantage(df, tuple(ALEXNET_CONVS)):.2f}x more "
+                      f"energy-efficient on CONV1-5 (ISCA 2016: 1.4x-2.5x){fcs}",
+                      highlight=False)
+    with atomic_target(out, "--out") as tmp:
+        plot(cmp, tmp)
+    console.print(f"wrote {out}", highlight=False)
+
+
+@app.command("cgra")
+def cgra_cmd(
+    layer: Annotated[str, typer.Option(help="HxWxCxK (input height, width, channels, "
+                                            "filters; 3x3 filters, stride 1, no padding)")
+                     ] = "16x16x16x16",
+    mapping: Annotated[str, typer.Option(help="all, or a comma list of wp, oc, im2col-ic, "
+                                              "im2col-oc")] = "all",
+    arch: Annotated[str, typer.Option(help="a cgra preset or YAML")] = "openedgecgra",
+    seed: Annotated[int, typer.Option(help="seed of the random int32 data")] = 0,
+    breakdown: Annotated[bool, typer.Option("--breakdown", help="print the energy "
+                                            "breakdown per mapping")] = False,
+    sweep: Annotated[bool, typer.Option("--sweep", help="run the paper's sweeps (input "
+                                        "16-64, C 16-144, K 16-128) instead of --layer")
+                     ] = False,
+    plot: Annotated[Path | None, typer.Option(help="with --sweep: write the MAC/cycle plot "
+                                                   "here")] = None,
+) -> None:
+    """Run one convolution through the OpenEdgeCGRA mappings (instruction-level simulation
+    on random data, checked against NumPy) and compare with the host CPU."""
+    from accelscope.arch import load_arch
+    from accelscope.models.cgra import study as cs
+    from accelscope.models.cgra.layout import ConvShape
+    from accelscope.models.cgra.spec import CgraSpec
+
+    spec = load_arch(arch)
+    if not isinstance(spec, CgraSpec):
+        raise AccelscopeError(f"--arch {arch!r} is a {spec.model!r} spec; give a cgra preset "
+                              "such as openedgecgra")
+    if plot is not None:
+        check_file_target(plot, "--plot")
+    if sweep:
+        with console.status("simulating the sweeps ..."):
+            results = cs.sweep(spec, mapping, seed)
+        for name, studies in results.items():
+            maps = list(studies[0].outcomes)
+            rows = []
+            n_banks = spec.cgra.array.n_banks
+            for st in studies:
+                row = [str(st.shape)]
+                for m in maps:
+                    o = st.outcomes[m]
+                    mark = "" if o.banks <= n_banks else f" ({o.banks}b)"
+                    row.append(styled(f"{o.macs_per_cycle:.3f}{mark}",
+                                      ("" if o.exact else " NOT EXACT", "red")))
+                row.append(f"{st.shape.macs / st.cpu.cycles:.3f}")
+                rows.append(row)
+            console.print(fitted_table(f"MAC/cycle, {name} sweep (HxWxCxK)",
+                                        ["layer", *maps, "cpu"], rows, flex="layer",
+                                        right=set(maps) | {"cpu"}))
+        console.print(f"(Nb): the layer does not fit the preset's {n_banks} banks of "
+                      f"{spec.cgra.array.bank_bytes:,} B; it ran on N banks", highlight=False)
+        if plot is not None:
+            with atomic_target(plot, "--plot") as tmp:
+                cs.plot_sweep(results, tmp)
+            console.print(f"wrote {plot}", highlight=False)
+        return
+    shape = ConvShape.parse(layer)
+    t0 = time.perf_counter()
+    st = cs.study_layer(shape, spec, mapping, seed, grow_banks=True)
+    wall = time.perf_counter() - t0
+    cpu = st.cpu
+    budget = spec.cgra.array.bank_bytes * spec.cgra.array.n_banks
+    perf, cost = [], []
+    for m, o in st.outcomes.items():
+        if o.priced is None:
+            perf.append([m, "-", "-", "-", "-", "-", "-"])
+            cost.append([m, "-", "-", "-", "-", "-", "-"])
+            continue
+        p = o.priced
+        perf.append([m, "yes" if o.exact else Text("NO", "red"), f"{o.run.launches:,}",
+                     f"{p.cgra_cycles:,}", f"{p.cycles:,}", f"{o.macs_per_cycle:.3f}",
+                     f"{cpu.cycles / p.cycles:.2f}x"])
+        fits = "fits" if o.banks <= spec.cgra.array.n_banks else f"needs {o.banks} banks"
+        cost.append([m, f"{p.total_energy_pj / 1e6:.2f}",
+                     f"{p.total_energy_pj / shape.macs:.1f}",
+                     f"{cpu.total_energy_pj / p.total_energy_pj:.2f}x",
+                     f"{o.run.footprint_bytes:,}", fits, f"{o.sim_seconds:.2f}"])
+    perf.append(["cpu", "-", "-", "-", f"{cpu.cycles:,}", f"{shape.macs / cpu.cycles:.3f}",
+                 "1.00x"])
+    cost.append(["cpu", f"{cpu.total_energy_pj / 1e6:.2f}",
+                 f"{cpu.total_energy_pj / shape.macs:.1f}", "1.00x", "-", "-", "-"])
+    cols = ["mapping", "exact", "launches", "CGRA cycles", "cycles", "MAC/cycle",
+            "vs CPU"]
+    console.print(fitted_table(
+        f"conv {shape} (3x3, stride 1, {shape.macs:,} MACs) on {spec.name}: latency", cols,
+        perf, flex="mapping", right=set(cols[2:])))
+    cols = ["mapping", "energy uJ", "pJ/MAC", "vs CPU", "footprint B", "banks", "sim s"]
+    console.print(fitted_table(f"energy and memory (the preset's banks hold {budget:,} B)",
+                                cols, cost, flex="mapping",
+                                right=set(cols[1:]) - {"banks"}))
+    if breakdown:
+        for m, o in st.outcomes.items():
+            if o.priced is None:
+                continue
+            parts = ", ".join(f"{k} {v / 1e6:.3f}" for k, v in sorted(o.priced.energy_pj.items(),
+                                                                      key=lambda kv: -kv[1]))
+            console.print(f"{m} energy uJ: {parts}; "
+                          f"{o.priced.total_energy_pj / shape.macs:.1f} pJ/MAC", highlight=False)
+        parts = ", ".join(f"{k} {v / 1e6:.3f}" for k, v in cpu.energy_pj.items())
+        console.print(f"cpu energy uJ: {parts}; {cpu.total_energy_pj / shape.macs:.1f} pJ/MAC",
+                      highlight=False)
+    rank = st.ranking()
+    console.print(f"fastest first: {' > '.join(rank)}; simulated in {wall:.2f} s "
+                  f"(docs/cgra.md: the CPU is a cycle model of the naive loop, not a "
+                  "measurement)", highlight=False)
