@@ -6,13 +6,25 @@ systolic engine, SPOTS, SCNN's array form and the CGRA's general path."""
 from __future__ import annotations
 
 import dataclasses
+from typing import TypedDict, cast
 
 import torch
 
 from accelscope.models.common import useful_macs
 from accelscope.models.contract import LayerWorkload
 from accelscope.results import LayerResult
-from accelscope.workload.gconv import GConv
+from accelscope.workload.gconv import GConv, MapOp, OperandKind, ReduceOp
+
+
+class _FormFields(TypedDict):
+    """The GConv fields ``array_form`` overrides (a multiply-and-sum with a weight)."""
+
+    map_op: MapOp
+    reduce_op: ReduceOp
+    operand_kind: OperandKind
+    operand: str | None
+    pad_value: float
+    mean_pad: tuple[int, int, int, int]
 
 
 def is_gemm(g: GConv, per_channel: bool = False) -> bool:
@@ -28,7 +40,7 @@ def broadcast_shape(layer: LayerWorkload) -> tuple[int, int, int, int]:
     """(N, G, P, Q) extents of an element-wise operand (1 where it is broadcast)."""
     g = layer.gconv
     if layer.operand is not None and layer.operand.dim() == 4:
-        return tuple(int(d) for d in layer.operand.shape)
+        return cast("tuple[int, int, int, int]", tuple(int(d) for d in layer.operand.shape))
     n = layer.operand_elems
     if n == g.G:
         return (1, g.G, 1, 1)
@@ -58,8 +70,9 @@ def array_form(layer: LayerWorkload) -> tuple[LayerWorkload, str]:
     g = layer.gconv
     if is_gemm(g):
         return layer, "GEMM"
-    base = {"map_op": "mul", "reduce_op": "sum", "operand_kind": "weight",
-            "operand": f"{g.name}.array_weight", "pad_value": 0.0, "mean_pad": (0, 0, 0, 0)}
+    base: _FormFields = {"map_op": "mul", "reduce_op": "sum", "operand_kind": "weight",
+                         "operand": f"{g.name}.array_weight", "pad_value": 0.0,
+                         "mean_pad": (0, 0, 0, 0)}
     x, b = layer.input, layer.operand
     if g.operand_kind == "weight":
         if g.map_op == "mul" and g.reduce_op == "sum":
@@ -69,7 +82,8 @@ def array_form(layer: LayerWorkload) -> tuple[LayerWorkload, str]:
         w = layer.operand if g.map_op == "mul" else None
         if w is None and g.map_op != "mul":
             w = torch.ones(g.G * g.K, g.C, g.R, g.S)
-        gc = dataclasses.replace(g, **{**base, "operand": g.operand})
+        fields: _FormFields = {**base, "operand": g.operand}
+        gc = dataclasses.replace(g, **fields)
         return dataclasses.replace(layer, gconv=gc, operand=w, params={}), (
             f"GConv with unit weights, map '{g.map_op}' / reduce '{g.reduce_op}' in the PE")
     if g.operand_kind == "none":

@@ -17,6 +17,7 @@ Time line of a mapping (one clock for the CGRA and the host, as on X-HEEP):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from accelscope.models.cgra.isa import BRANCH_OPS, Kernel
 from accelscope.models.cgra.layout import ConvShape, Im2colShape
@@ -109,7 +110,9 @@ class Tally:
         for k, v in p.host_cycles.items():
             self.host_cycles[k] = self.host_cycles.get(k, 0) + count * v
         self.launches += count * run.launches
-        self.simulated_launches += run.launches if run.complete else run.sampled_launches
+        # a run that is not complete has its sampled_launches set
+        self.simulated_launches += (run.launches if run.complete
+                                    else cast(int, run.sampled_launches))
         self.tiles += count
 
 

@@ -234,7 +234,7 @@ def run_general(g: GConv, patches: np.ndarray, weights: np.ndarray, spec: CgraSp
                     shape = tile_shape(g, Tile(gt, kt, pt, ct, rt), shared=shared,
                                        accumulate=acc)
                     if (ct, rt) == (g.C, g.R):  # the whole window: views, no copy
-                        wn = slice(None)
+                        wn: slice | np.ndarray = slice(None)
                     else:
                         wn = win[c0:c0 + ct, r0:r0 + rt].reshape(-1)
                     p = patches[g0:g0 + gt, px][:, :, wn]

@@ -209,5 +209,5 @@ class KernelBuilder:
         self.rows.append(dict(cells or {}))
         return len(self.rows) - 1
 
-    def build(self, **kw) -> Kernel:
+    def build(self, **kw: int) -> Kernel:
         return assemble(self.name, self.rows, self.labels, **kw)

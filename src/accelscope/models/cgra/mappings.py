@@ -554,9 +554,9 @@ def general_layout(shape: Im2colShape, memory_bytes: int) -> tuple[Layout, dict[
 def reference_im2col(patches: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Exact int64 dot products of ``patches`` (G, pixels, window) with ``weights`` (G or 1,
     K, window), wrapped to int32 like the datapath: (G, K, pixels)."""
-    out = np.einsum("gpw,gkw->gkp", patches.astype(np.int64),
-                    np.broadcast_to(weights, (patches.shape[0], *weights.shape[1:]))
-                    .astype(np.int64))
+    out: np.ndarray = np.einsum("gpw,gkw->gkp", patches.astype(np.int64),
+                                np.broadcast_to(weights, (patches.shape[0], *weights.shape[1:]))
+                                .astype(np.int64))
     return ((out + 2**31) % 2**32 - 2**31).astype(np.int32)
 
 

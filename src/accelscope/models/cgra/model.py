@@ -38,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -53,11 +54,12 @@ from accelscope.models.cgra.spec import CgraSpec
 from accelscope.models.common import pieces, spec_provenance, useful_macs
 from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
 from accelscope.results import Access, LayerResult
+from accelscope.workload.gconv import GConv
 
 MODEL_NAME = "cgra"
 
 
-def mapping_gap(g) -> str | None:
+def mapping_gap(g: GConv) -> str | None:
     """Why none of the four CF '24 mappings can express the GConv (``None`` when they can):
     they multiply-accumulate 3x3 windows at stride 1, without dilation, over all input
     channels (one group), on a zero-padded input whose padded size gives the output."""
@@ -147,7 +149,8 @@ def choose_tile(mapping: str, C: int, K: int, Hp: int, Wp: int, spec: CgraSpec) 
     return t
 
 
-def _price_mapping(mapping: str, g, x: np.ndarray, w: np.ndarray, spec: CgraSpec):
+def _price_mapping(mapping: str, g: GConv, x: np.ndarray, w: np.ndarray, spec: CgraSpec
+                   ) -> tuple[Tally, _Tile, dict[str, int], int]:
     """Tiles of one image through one mapping: (priced totals, tile, dram words read by
     tensor, dram words written)."""
     C, Hp, Wp = x.shape
@@ -241,7 +244,8 @@ def _evaluate_mappings(layer: LayerWorkload, spec: CgraSpec) -> LayerResult:
                             "tiles": tally.tiles * g.N})
 
 
-def _general_operands(layer: LayerWorkload, form: LayerWorkload, synthetic: bool):
+def _general_operands(layer: LayerWorkload, form: LayerWorkload, synthetic: bool
+                      ) -> tuple[np.ndarray, np.ndarray, GConv, bool, str]:
     """One image's int32 input (G*C, H, W) and weights (G*K or K, C, R, S) of the GConv
     form, with the form's GConv (its constant pad value quantised with the input), whether
     the weights are one set shared by every group, and what drove the kernel."""
@@ -360,7 +364,7 @@ def _evaluate_general(layer: LayerWorkload, spec: CgraSpec, refused: dict[str, s
 
 def _result(layer: LayerWorkload, spec: CgraSpec, *, n: int, tally: Tally,
             rd: dict[str, int], wr: int, pad_words: int, macs_issued: int, macs_useful: int,
-            data: str, details: dict, prov: dict | None = None,
+            data: str, details: dict[str, Any], prov: dict[str, str] | None = None,
             warnings: list[str] | None = None) -> LayerResult:
     """The layer's result from the totals of one image (scaled to ``n`` images): the host's
     padding copy, off-chip transfers (not overlapped), energy, accesses and provenance."""

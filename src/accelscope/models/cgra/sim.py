@@ -23,14 +23,18 @@ Latency of one instruction row (all parameters of ``CgraTiming``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, NoReturn, cast
 
 from accelscope.errors import AccelscopeError
 from accelscope.models.cgra.isa import ALU_OPS, BRANCH_OPS, Kernel, Op
 
 Bus = Literal["one_to_m", "n_to_m", "interleaved"]
+# a compiled instruction row: f(R, O, M, Pi, Po, bad, bank) -> (next index, latency)
+BadFn = Callable[[int, int, int | list[int]], NoReturn]
+RowFn = Callable[[list[int], list[int], list[int], list[int], list[int], BadFn,
+                  Callable[[int], int]], tuple[int, int]]
 
 
 class CgraRunError(AccelscopeError):
@@ -109,7 +113,7 @@ class Cgra:
         n = n_rows * n_cols
         self.regs = [0] * (4 * n)
         self.rout = [0] * n
-        self._compiled: dict[int, tuple[Kernel, list]] = {}
+        self._compiled: dict[int, tuple[Kernel, list[tuple[RowFn, int]]]] = {}
 
     # -- memory helpers -------------------------------------------------------------------
     def write_words(self, addr: int, values: Sequence[int]) -> None:
@@ -133,7 +137,7 @@ class Cgra:
         return addr // t.bank_bytes
 
     # -- compilation ------------------------------------------------------------------------
-    def _src(self, s, cell: int) -> str:
+    def _src(self, s: str | int, cell: int) -> str:
         if isinstance(s, int):
             return str(s)
         r, c = divmod(cell, self.n_cols)
@@ -148,10 +152,11 @@ class Cgra:
               "RCT": ((r - 1) % R, c), "RCB": ((r + 1) % R, c)}[s]
         return f"O[{nb[0] * C + nb[1]}]"
 
-    def _dst(self, d: str, cell: int) -> str:
-        return f"O[{cell}]" if d == "ROUT" else f"R[{4 * cell + int(d[1])}]"
+    def _dst(self, d: str | None, cell: int) -> str:
+        # d is set for every op that writes a register (ALU, LWD, LWI)
+        return f"O[{cell}]" if d == "ROUT" else f"R[{4 * cell + int(cast(str, d)[1])}]"
 
-    def _compile_row(self, kernel: Kernel, i: int):
+    def _compile_row(self, kernel: Kernel, i: int) -> tuple[RowFn, int]:
         t = self.timing
         ops = kernel.rows[i]
         pre: list[str] = []  # reads and computations into temporaries
@@ -203,9 +208,9 @@ class Cgra:
             elif oc in BRANCH_OPS:
                 a, b = (self._src(s, cell) for s in op.srcs)
                 cmp = {"BEQ": "==", "BNE": "!=", "BLT": "<", "BGE": ">="}[oc]
-                branches.append((f"{a} {cmp} {b}", kernel.target(op.target)))
+                branches.append((f"{a} {cmp} {b}", kernel.target(cast(str, op.target))))
             elif oc == "JUMP":
-                branches.append(("True", kernel.target(op.target)))
+                branches.append(("True", kernel.target(cast(str, op.target))))
             elif oc == "EXIT":
                 exits = True
         body = ["def f(R, O, M, Pi, Po, bad, bank):"]
@@ -225,7 +230,7 @@ class Cgra:
             body.append("    nxt = -1")
         body += ["    " + s for s in post]
         body.append(f"    return nxt, {self._latency_expr(alu_lat, loads, stores)}")
-        scope: dict = {"_maxcount": _maxcount}
+        scope: dict[str, Any] = {"_maxcount": _maxcount}
         exec(compile("\n".join(body), f"<cgra {kernel.name} row {i}>", "exec"), scope)
         return scope["f"], alu_lat
 
@@ -246,7 +251,7 @@ class Cgra:
         mem = " + ".join(parts)
         return f"max({alu_lat}, {mem})"
 
-    def compile(self, kernel: Kernel) -> list:
+    def compile(self, kernel: Kernel) -> list[tuple[RowFn, int]]:
         got = self._compiled.get(id(kernel))
         if got is not None and got[0] is kernel:
             return got[1]
@@ -254,7 +259,7 @@ class Cgra:
             raise CgraRunError(f"kernel {kernel.name!r} is for a {kernel.n_rows}x"
                                f"{kernel.n_cols} array, this CGRA is {self.n_rows}x"
                                f"{self.n_cols}")
-        funcs = []
+        funcs: list[tuple[RowFn, int]] = []
         for i in range(kernel.n_instructions):
             funcs.append(self._compile_row(kernel, i))
         self._compiled[id(kernel)] = (kernel, funcs)
@@ -280,7 +285,7 @@ class Cgra:
         bank = self.bank_of
         name = kernel.name
 
-        def bad(row, cell, addr):
+        def bad(row: int, cell: int, addr: int | list[int]) -> NoReturn:
             if cell < 0:
                 raise CgraRunError(f"kernel {name!r} instruction {row}: cells branch to "
                                    f"different targets {addr}; a taken branch redirects the "
@@ -312,7 +317,7 @@ class Cgra:
                         row_count=cnt, row_cycles=cyc)
 
 
-def _maxcount(banks: tuple) -> int:
+def _maxcount(banks: tuple[int, ...]) -> int:
     best = 0
     for b in set(banks):
         best = max(best, banks.count(b))

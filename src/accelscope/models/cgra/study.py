@@ -3,9 +3,11 @@ CF '24 study): ``study_layer(shape, spec)``."""
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -27,13 +29,16 @@ class MappingOutcome:
     error: str | None = None  # e.g. the layer does not fit the banks
     banks: int = 0  # banks the run used (more than the spec's when grow_banks was needed)
 
+    # ``run`` and ``priced`` are set together (both None when the mapping did not run)
     @property
     def macs_per_cycle(self) -> float:
-        return self.run.shape.macs / self.priced.cycles if self.priced else 0.0
+        return (cast(MappingRun, self.run).shape.macs / self.priced.cycles
+                if self.priced else 0.0)
 
     @property
     def macs_per_cgra_cycle(self) -> float:
-        return self.run.shape.macs / self.priced.cgra_cycles if self.priced else 0.0
+        return (cast(MappingRun, self.run).shape.macs / self.priced.cgra_cycles
+                if self.priced else 0.0)
 
 
 @dataclass
@@ -44,10 +49,11 @@ class LayerStudy:
 
     def ranking(self) -> list[str]:
         ok = [m for m, o in self.outcomes.items() if o.priced is not None]
-        return sorted(ok, key=lambda m: self.outcomes[m].priced.cycles)
+        return sorted(ok, key=lambda m: cast(Priced, self.outcomes[m].priced).cycles)
 
 
-def random_operands(shape: ConvShape, seed: int = 0, low: int = -128, high: int = 128):
+def random_operands(shape: ConvShape, seed: int = 0, low: int = -128, high: int = 128
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Seeded int32 input (C, H, W) and weights (K, C, R, S) with 8-bit-range values."""
     rng = np.random.default_rng(seed)
     x = rng.integers(low, high, (shape.C, shape.H, shape.W)).astype(np.int32)
@@ -119,7 +125,8 @@ SWEEPS: dict[str, list[ConvShape]] = {
 
 def sweep(spec: CgraSpec, mappings: str | Sequence[str] = "all", seed: int = 0,
           which: Sequence[str] = ("input", "channels", "filters"),
-          progress=None) -> dict[str, list[LayerStudy]]:
+          progress: Callable[[str, ConvShape], object] | None = None
+          ) -> dict[str, list[LayerStudy]]:
     """Every layer of the chosen sweeps through every mapping; a layer that does not fit the
     spec's banks runs on as many banks as it needs (``MappingOutcome.banks`` says how
     many)."""
@@ -135,7 +142,7 @@ def sweep(spec: CgraSpec, mappings: str | Sequence[str] = "all", seed: int = 0,
     return out
 
 
-def plot_sweep(results: dict[str, list[LayerStudy]], path) -> None:
+def plot_sweep(results: dict[str, list[LayerStudy]], path: str | os.PathLike[str]) -> None:
     """MAC/cycle (host and CGRA together) against layer size, one panel per sweep, one line
     per mapping, and the CPU's."""
     import matplotlib
@@ -143,9 +150,10 @@ def plot_sweep(results: dict[str, list[LayerStudy]], path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    axis = {"input": ("input height = width", lambda s: s.H),
-            "channels": ("input channels C", lambda s: s.C),
-            "filters": ("filters K", lambda s: s.K)}
+    axis: dict[str, tuple[str, Callable[[ConvShape], int]]] = {
+        "input": ("input height = width", lambda s: s.H),
+        "channels": ("input channels C", lambda s: s.C),
+        "filters": ("filters K", lambda s: s.K)}
     fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4), squeeze=False)
     for ax, (name, studies) in zip(axes[0], results.items(), strict=True):
         label, key = axis[name]

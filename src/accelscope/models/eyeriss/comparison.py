@@ -7,8 +7,10 @@ RF / array / buffer / DRAM) in units of one MAC's energy, and RS's advantage.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from accelscope.models.contract import LayerWorkload
+from accelscope.workload.gconv import GConv
 
 # dataflow -> preset (same storage area, each with its own RF / GLB split)
 PRESETS = {"rs": "eyeriss-256", "ws": "eyeriss-256-ws", "os_a": "eyeriss-256-os-a",
@@ -32,7 +34,7 @@ class DataflowComparison:
     dataflows: tuple[str, ...]
     energy: dict[tuple[str, str], dict[str, float]]  # (layer, dataflow) -> component -> MACs
     macs: dict[str, int]
-    mappings: dict[tuple[str, str], dict]
+    mappings: dict[tuple[str, str], dict[str, Any]]
 
     def total(self, dataflow: str, layer: str | tuple[str, ...] | None = None) -> float:
         """Energy of one layer, of several, or of all on ``dataflow`` [MAC energies]."""
@@ -53,6 +55,7 @@ def compare(batch: int = 16, network: str = "alexnet-caffe",
     ``batch`` on every dataflow's equal-area preset. Dense (no gating, no RLC): the ISCA
     2016 comparison counts every MAC and word."""
     from accelscope.arch import load_arch
+    from accelscope.models.eyeriss.model import EyerissSpec
     from accelscope.models.eyeriss.model import evaluate as ev
     from accelscope.workload import zoo
     from accelscope.workload.lower import lower
@@ -61,9 +64,9 @@ def compare(batch: int = 16, network: str = "alexnet-caffe",
     chain = lower(zoo.get(network, batch=batch))
     energy, mappings, macs = {}, {}, {}
     for df in dataflows:
-        spec = load_arch(PRESETS[df])
+        spec = cast(EyerissSpec, load_arch(PRESETS[df]))
         for label, node in layers.items():
-            g = chain.node(node)
+            g = cast(GConv, chain.node(node))
             r = ev(LayerWorkload(gconv=g, network=network, mode="statistical"), spec)
             mac = r.energy_pj["compute"] / r.macs  # one MAC's energy (no gating here)
             energy[(label, df)] = {COMPONENTS[k]: v / mac for k, v in r.energy_pj.items()

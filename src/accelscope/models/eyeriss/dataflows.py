@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
 
@@ -63,6 +64,17 @@ from accelscope.energy import provenance as energy_provenance
 from accelscope.models.common import spec_provenance, useful_macs
 from accelscope.models.contract import LayerWorkload, UnsupportedLayerError
 from accelscope.results import Access, LayerResult
+
+if TYPE_CHECKING:
+    from accelscope.models.eyeriss.model import EyerissSpec
+    from accelscope.workload.gconv import GConv
+
+# A GConv group in the paper's letters (``_layer``): int dimensions, plus ``rows_real``, an
+# array over the strip heights
+LayerDims = dict[str, Any]
+# what ``search`` finds: (parameter names, spatial tiling, GLB-block index, counts, outer
+# blocks, energy), the counts and blocks as scalars of the chosen block
+Found = tuple[tuple[str, ...], tuple[int, ...], int, dict[str, Any], dict[str, Any], float]
 
 DATAFLOWS = ("ws", "os_a", "os_b", "os_c", "nlr")
 NAMES = {"rs": "RS", "ws": "WS", "os_a": "OS_A (SOC-MOP)", "os_b": "OS_B (MOC-MOP)",
@@ -106,12 +118,12 @@ def equal_area_glb_bytes(rf_bytes_per_pe: int, *, pes: int = 256, ref_rf_bytes: 
 
 
 # -- spec checks ---------------------------------------------------------------------------------
-def rf_words(spec) -> int:
+def rf_words(spec: EyerissSpec) -> int:
     ep = spec.eyeriss
     return ep.ifmap_spad_words + ep.filter_spad_words + ep.psum_spad_words
 
 
-def check_spec(spec) -> None:
+def check_spec(spec: EyerissSpec) -> None:
     """Raise ``ValueError`` (naming the field and the fix) when an Eyeriss spec with a
     non-RS dataflow is inconsistent."""
     ep, c = spec.eyeriss, spec.compute
@@ -172,7 +184,7 @@ def _tuples(limits: tuple[int, ...], budget: int, maximal: bool = True
     """Every tuple x with 1 <= x[i] <= limits[i] and prod(x) <= budget; with ``maximal``
     only those where no x[i] can grow by one within its limit and the budget."""
 
-    def rec(i, prod, acc):
+    def rec(i: int, prod: int, acc: list[int]) -> Iterator[tuple[int, ...]]:
         if i == len(limits):
             yield tuple(acc)
             return
@@ -191,14 +203,20 @@ def _block_sizes(d: int) -> np.ndarray:
     return np.array(sorted({-(-d // k) for k in range(1, d + 1)}), dtype=np.int64)
 
 
-def _cdiv(a, b):
+@overload
+def _cdiv(a: int, b: int) -> int: ...
+@overload
+def _cdiv(a: np.ndarray, b: int | np.ndarray) -> np.ndarray: ...
+@overload
+def _cdiv(a: int, b: np.ndarray) -> np.ndarray: ...
+def _cdiv(a: Any, b: Any) -> Any:
     return -(-a // b)
 
 
-def _layer(g) -> dict:
+def _layer(g: GConv) -> LayerDims:
     from accelscope.models.eyeriss.model import _real_count, _real_rows, _shape
 
-    d = _shape(g)
+    d: LayerDims = _shape(g)
     d["rows_real"] = _real_rows(g, d["span_r"])
     d["cols_real"] = int(_real_count(0, d["W_in"], g.padding[1], g.W, g.input_dilation[1]))
     d["macs_group"] = d["N"] * d["M"] * d["C"] * d["E"] * d["F"] * d["R"] * d["S"]
@@ -206,7 +224,7 @@ def _layer(g) -> dict:
     return d
 
 
-def _outer(L: dict, spec) -> dict[str, np.ndarray] | None:
+def _outer(L: LayerDims, spec: EyerissSpec) -> dict[str, np.ndarray] | None:
     """Every GLB block (nb, es, mb, cb) that fits the GLB in whole banks, with its DRAM
     words (per group)."""
     ep = spec.eyeriss
@@ -238,7 +256,7 @@ def _outer(L: dict, spec) -> dict[str, np.ndarray] | None:
 REUSE = ("none", "row", "window")
 
 
-def _reuse_levels(L: dict, spec) -> list[int]:
+def _reuse_levels(L: LayerDims, spec: EyerissSpec) -> list[int]:
     """The OS input-reuse levels (indices into ``REUSE``) the RF's input FIFO words allow:
     'window' (2-D, ShiDianNao-style) needs U + U*R words, 'row' U words, 'none' nothing.
     Forwarding is a choice, not a must: a forwarded input costs a FIFO write and read, which
@@ -252,7 +270,7 @@ def _reuse_levels(L: dict, spec) -> list[int]:
     return out
 
 
-def _extent(d, p, u: int, k: int):
+def _extent(d: int | np.ndarray, p: int, u: int, k: int) -> np.ndarray:
     """Input span of a dimension of d outputs cut into tiles of p (the last one ragged):
     each tile of x outputs reads (x-1)*min(u, k) + k inputs (stride u, window k; windows
     that do not overlap leave the inputs between them unread)."""
@@ -261,27 +279,31 @@ def _extent(d, p, u: int, k: int):
     return full * ((p - 1) * step + k) + np.where(rem > 0, (rem - 1) * step + k, 0)
 
 
-def _inner_space(df: str, L: dict, spec) -> tuple[tuple[str, ...], list[tuple[int, ...]]]:
+def _inner_space(df: str, L: LayerDims, spec: EyerissSpec
+                 ) -> tuple[tuple[str, ...], list[tuple[int, ...]]]:
     """The dataflow's spatial-tiling parameters and their values."""
     pes = math.prod(spec.compute.array)
     M, C, E, F, R, S = (L[k] for k in ("M", "C", "E", "F", "R", "S"))
     if df == "ws":
         if R * S > pes:
             return ("t", "r", "k"), []
-        out = []
+        out: list[tuple[int, ...]] = []
         for k in range(1, min(spec.eyeriss.filter_spad_words, M) + 1):
             out += [(t, r, k) for t, r in _tuples((_cdiv(M, k), C), pes // (R * S))]
         return ("t", "r", "k"), out
     if df.startswith("os"):
         lv = _reuse_levels(L, spec)
-        tiles = {"os_a": [(1, a, b) for a, b in _tuples((E, F), pes)],
-                 "os_b": list(_tuples((M, E, F), pes)),
-                 "os_c": [(t, 1, 1) for (t,) in _tuples((M,), pes)]}[df]
+        tiles_of: dict[str, list[tuple[int, ...]]] = {
+            "os_a": [(1, a, b) for a, b in _tuples((E, F), pes)],
+            "os_b": list(_tuples((M, E, F), pes)),
+            "os_c": [(t, 1, 1) for (t,) in _tuples((M,), pes)]}
+        tiles = tiles_of[df]
         return ("t", "pr", "pc", "reuse"), [(*x, v) for x in tiles for v in lv]
     return ("t", "r", "p"), list(_tuples((M, C * R * S, F), pes))
 
 
-def _counts(df: str, x: tuple[int, ...], L: dict, ob: dict) -> dict:
+def _counts(df: str, x: tuple[int, ...], L: LayerDims, ob: dict[str, np.ndarray]
+            ) -> dict[str, np.ndarray]:
     """Word counts (per group, arrays over the GLB blocks) of one spatial tiling."""
     N, M, C, E, F, R, S, Uh, Uw = (L[k] for k in ("N", "M", "C", "E", "F", "R", "S", "Uh",
                                                      "Uw"))
@@ -289,7 +311,7 @@ def _counts(df: str, x: tuple[int, ...], L: dict, ob: dict) -> dict:
     nb, es, mb, cb, h = ob["nb"], ob["es"], ob["mb"], ob["cb"], ob["h"]
     blocks, Bn, Be, Bc = ob["blocks"], ob["Bn"], ob["Be"], ob["Bc"]
     z = np.zeros(len(nb))
-    c: dict = {}
+    c: dict[str, np.ndarray] = {}
     if df == "ws":
         t, r, k = x
         mpass = _cdiv(mb, t * k)
@@ -350,18 +372,21 @@ def _counts(df: str, x: tuple[int, ...], L: dict, ob: dict) -> dict:
     return c
 
 
-def _energy(c: dict, ob: dict, L: dict, en: dict) -> np.ndarray:
+def _energy(c: dict[str, np.ndarray], ob: dict[str, np.ndarray], L: LayerDims,
+            en: dict[str, float]) -> np.ndarray:
     """Dynamic energy per group (table units) of counts ``c``: the search objective."""
     rf = c["in_rf_r"] + c["in_rf_w"] + c["w_rf_r"] + c["w_rf_w"] + c["ps_rf"]
     arr = c["in_arr"] + c["w_arr"] + c["ps_arr"]
     glb = (c["in_glb"] + c["w_glb"] + c["ps_glb_r"] + c["ps_glb_w"] + ob["dram_in"]
            + ob["dram_w"] + L["outs"])
     dram = ob["dram_in"] + ob["dram_w"] + L["outs"]
-    return (L["macs_group"] * en["mac"] + rf * en["rf"] + arr * en["array"] + glb * en["glb"]
-            + dram * en["dram"])
+    e: np.ndarray = (L["macs_group"] * en["mac"] + rf * en["rf"] + arr * en["array"]
+                     + glb * en["glb"] + dram * en["dram"])
+    return e
 
 
-def search(df: str, L: dict, spec, en: dict, *, maximal: bool = True):
+def search(df: str, L: LayerDims, spec: EyerissSpec, en: dict[str, float], *,
+           maximal: bool = True) -> Found | None:
     """The cheapest legal mapping of dataflow ``df``: (parameter names, spatial tiling,
     GLB-block index, counts, outer blocks, energy) or None."""
     ob = _outer(L, spec)
@@ -371,18 +396,21 @@ def search(df: str, L: dict, spec, en: dict, *, maximal: bool = True):
     if not maximal:  # the full enumeration (tests: it never finds a cheaper mapping)
         pes = math.prod(spec.compute.array)
         M, C, E, F, R, S = (L[k] for k in ("M", "C", "E", "F", "R", "S"))
-        space = {"ws": [(t, r, k) for k in range(1, min(spec.eyeriss.filter_spad_words, M) + 1)
-                        for t, r in _tuples((_cdiv(M, k), C), pes // (R * S), False)]
-                 if R * S <= pes else [],
-                 "os_a": [(1, a, b, v) for a, b in _tuples((E, F), pes, False)
-                          for v in _reuse_levels(L, spec)],
-                 "os_b": [(*y, v) for y in _tuples((M, E, F), pes, False)
-                          for v in _reuse_levels(L, spec)],
-                 "os_c": [(t, 1, 1, v) for (t,) in _tuples((M,), pes, False)
-                          for v in _reuse_levels(L, spec)],
-                 "nlr": list(_tuples((M, C * R * S, F), pes, False))}[df]
+        spaces: dict[str, list[tuple[int, ...]]] = {
+            "ws": [(t, r, k) for k in range(1, min(spec.eyeriss.filter_spad_words, M) + 1)
+                   for t, r in _tuples((_cdiv(M, k), C), pes // (R * S), False)]
+            if R * S <= pes else [],
+            "os_a": [(1, a, b, v) for a, b in _tuples((E, F), pes, False)
+                     for v in _reuse_levels(L, spec)],
+            "os_b": [(*y, v) for y in _tuples((M, E, F), pes, False)
+                     for v in _reuse_levels(L, spec)],
+            "os_c": [(t, 1, 1, v) for (t,) in _tuples((M,), pes, False)
+                     for v in _reuse_levels(L, spec)],
+            "nlr": list(_tuples((M, C * R * S, F), pes, False))}
+        space = spaces[df]
     static = spec.eyeriss.static_power_w * 1e12 / spec.clock_hz
-    best = None
+    best: tuple[tuple[float, float, tuple[int, ...]], tuple[int, ...], int,
+               dict[str, np.ndarray]] | None = None
     for x in space:
         c = _counts(df, x, L, ob)
         e = _energy(c, ob, L, en) + static * c["processing"]
@@ -402,7 +430,7 @@ def search(df: str, L: dict, spec, en: dict, *, maximal: bool = True):
 
 
 # -- evaluation ----------------------------------------------------------------------------------
-def evaluate_dataflow(layer: LayerWorkload, spec) -> LayerResult:
+def evaluate_dataflow(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     """Evaluate one GConv with the spec's (non-RS) dataflow: counts, energy by component
     (``compute`` = ALU, ``spad`` = RF, ``array``, ``glb`` = buffer, ``dram``), cycles, and the
     chosen mapping in ``details['mapping']``."""
@@ -437,7 +465,7 @@ def evaluate_dataflow(layer: LayerWorkload, spec) -> LayerResult:
     macs = g.macs
     scale = float(G)
 
-    def tot(v):
+    def tot(v: float) -> float:
         return float(v) * scale
 
     # DRAM and timing
@@ -465,7 +493,7 @@ def evaluate_dataflow(layer: LayerWorkload, spec) -> LayerResult:
     # accesses (16-bit words)
     acc: list[Access] = []
 
-    def add(level, tensor, rd, wr):
+    def add(level: str, tensor: str, rd: float, wr: float) -> None:
         rd, wr = int(rd + 0.5), int(wr + 0.5)
         if rd or wr:
             acc.append(Access(level, tensor, reads=rd, writes=wr, read_bits=rd * bits,
@@ -494,14 +522,14 @@ def evaluate_dataflow(layer: LayerWorkload, spec) -> LayerResult:
     if ep.static_power_w and not table.normalized:
         energy["static"] = ep.static_power_w * seconds * 1e12
 
-    mapping = dict(zip(names, (int(v) for v in x), strict=True))
+    mapping: dict[str, int | float | str] = dict(zip(names, (int(v) for v in x), strict=True))
     mapping.update({"dataflow": df, "nb": int(ob["nb"]), "es": int(ob["es"]),
                     "mb": int(ob["mb"]), "cb": int(ob["cb"]), "active_pes": active,
                     "input_resident": bool(ob["cb"] == L["C"]),
                     "weights_resident": bool(ob["mb"] == L["M"] and ob["cb"] == L["C"]),
                     "cost": cost * scale})
     if df.startswith("os"):
-        mapping["input_reuse"] = REUSE[mapping.pop("reuse")]
+        mapping["input_reuse"] = REUSE[cast(int, mapping.pop("reuse"))]
     prov = {**spec_provenance(spec), **energy_provenance(table)}
     prov["dataflow"] = (f"{NAMES[df]} (Chen, Emer, Sze, ISCA 2016, Sec. III/VI); spatial "
                         "tiling, GLB blocking and counting rules of "
@@ -522,10 +550,11 @@ def evaluate_dataflow(layer: LayerWorkload, spec) -> LayerResult:
     if table.normalized:
         warnings.append(f"energy table {table.name!r} is normalized: the energies are in "
                         "units of one 16-bit MAC, not pJ")
-    details = {"mapping": mapping, "active_pes": active, "processing_cycles": processing,
-               "array_moves": arr, "dataflow": df,
-               "power_w": (sum(energy.values()) * 1e-12 / seconds
-                           if not table.normalized and seconds else None)}
+    details: dict[str, Any] = {
+        "mapping": mapping, "active_pes": active, "processing_cycles": processing,
+        "array_moves": arr, "dataflow": df,
+        "power_w": (sum(energy.values()) * 1e-12 / seconds
+                    if not table.normalized and seconds else None)}
     return LayerResult(
         layer=g.name, kind=g.kind, model="eyeriss", arch=spec.name,
         clock_hz=float(spec.clock_hz), peak_macs_per_cycle=int(cs.macs_per_cycle),

@@ -35,15 +35,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from pydantic import Field, model_validator
 
 from accelscope.arch.spec import ArchSpec, SpecSection
-from accelscope.energy import dram_accesses, get_table
+from accelscope.energy import EnergyTable, dram_accesses, get_table
 from accelscope.energy import provenance as energy_provenance
 from accelscope.models.common import spec_provenance, useful_macs
 from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
@@ -176,7 +177,7 @@ class Mapping:
     ifmap_resident: bool  # the strip's whole input stays in the GLB across filter groups
     cost: float  # what the search minimised
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
@@ -205,7 +206,7 @@ def _shape(g: GConv) -> dict[str, int]:
 
 
 def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
-                n_values: range | None = None):
+                n_values: range | None = None) -> dict[str, np.ndarray] | None:
     """Every legal mapping as numpy arrays (one entry per candidate), with its counts;
     ``n_values`` restricts the images per pass (the search walks them one at a time so that
     memory stays bounded for large batches)."""
@@ -221,7 +222,7 @@ def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
     bank_words = ep.glb_bank_bytes / word_bytes
     filt_words = ep.glb_filter_bytes / word_bytes
     banks = spec.fmap_banks
-    rows: list[tuple] = []
+    rows: list[tuple[int, int, int, int, int]] = []
     full_fits = R * math.ceil(E / Wa) <= Ha
     strips_e = [E] if (ep.strip_mining == "when_needed" and full_fits) else range(1, E + 1)
     for e in strips_e:
@@ -324,13 +325,15 @@ def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
     return counts
 
 
-def _search(g: GConv, spec: EyerissSpec, weights: bool, operands: int, energy, static_w):
+def _search(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
+            energy: Callable[[dict[str, np.ndarray]], np.ndarray], static_w: float
+            ) -> tuple[dict[str, Any], float] | None:
     """The best legal mapping: (its counts as scalars, its objective), or None. ``energy``
     maps candidate counts to dynamic energy; static power over the processing time is added;
     the objective is energy then cycles (or the reverse), then the smallest mapping indices
     (so the choice is deterministic)."""
     ep = spec.eyeriss
-    best = None
+    best: tuple[tuple[float, float], dict[str, Any]] | None = None
     for nv in range(1, g.N + 1):
         cd = _candidates(g, spec, weights, operands, n_values=range(nv, nv + 1))
         if cd is None:
@@ -349,24 +352,28 @@ def _search(g: GConv, spec: EyerissSpec, weights: bool, operands: int, energy, s
     return best[1], best[0][0]
 
 
-def _candidate_energy(cand, macs, gate, rf_per_mac, in_ratio, out_ratio, en):
+def _candidate_energy(cand: dict[str, np.ndarray], macs: int, gate: float, rf_per_mac: float,
+                      in_ratio: float, out_ratio: float, en: dict[str, float]) -> np.ndarray:
     """Dynamic energy of every candidate mapping (table units): the search objective."""
-    return (macs * (1.0 - gate) * en["mac"] + macs * rf_per_mac * en["rf"]
-            + (cand["spad_ifmap_w"] + cand["spad_filter_w"]) * en["rf"]
-            + cand["array"] * en["array"]
-            + (cand["glb_ifmap"] + cand["glb_filter"] + cand["glb_psum_r"]
-               + cand["glb_psum_w"] + cand["dram_in"] + cand["dram_filter"]
-               + cand["dram_out"]) * en["glb"]
-            + (cand["dram_in"] * in_ratio + cand["dram_filter"] + cand["dram_out"]
-               * out_ratio) * en["dram"])
+    e: np.ndarray = (macs * (1.0 - gate) * en["mac"] + macs * rf_per_mac * en["rf"]
+                     + (cand["spad_ifmap_w"] + cand["spad_filter_w"]) * en["rf"]
+                     + cand["array"] * en["array"]
+                     + (cand["glb_ifmap"] + cand["glb_filter"] + cand["glb_psum_r"]
+                        + cand["glb_psum_w"] + cand["dram_in"] + cand["dram_filter"]
+                        + cand["dram_out"]) * en["glb"]
+                     + (cand["dram_in"] * in_ratio + cand["dram_filter"] + cand["dram_out"]
+                        * out_ratio) * en["dram"])
+    return e
 
 
-def _real_count(lo, hi, start: int, n: int, step: int):
+def _real_count(lo: int | np.ndarray, hi: int | np.ndarray, start: int, n: int, step: int
+                ) -> np.ndarray:
     """How many of the real positions start, start + step, ..., start + (n-1)*step lie in
     [lo, hi) (arrays of ranges): inserted zeros and padding are not real."""
     lo_k = np.maximum(-(-(np.asarray(lo) - start) // step), 0)
     hi_k = np.minimum(-(-(np.asarray(hi) - start) // step), n)
-    return np.clip(hi_k - lo_k, 0, None)
+    count: np.ndarray = np.clip(hi_k - lo_k, 0, None)
+    return count
 
 
 def _real_rows(g: GConv, R: int) -> np.ndarray:
@@ -382,7 +389,7 @@ def _real_rows(g: GConv, R: int) -> np.ndarray:
     return out
 
 
-def _energies(table, bits: int) -> dict[str, float]:
+def _energies(table: EnergyTable, bits: int) -> dict[str, float]:
     """Per-word energies of the Eyeriss table at ``bits``-wide words (memory scales with
     width, the MAC does not)."""
     scale = bits / 16
@@ -480,7 +487,7 @@ def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     glb, spad = spec.memory[1].name, spec.memory[0].name
     acc: list[Access] = []
 
-    def add(level, tensor, rd, wr, wbits=bits):
+    def add(level: str, tensor: str, rd: float, wr: float, wbits: int = bits) -> None:
         rd, wr = int(float(rd) + 0.5), int(float(wr) + 0.5)
         if rd or wr:
             acc.append(Access(level, tensor, reads=rd, writes=wr, read_bits=rd * wbits,
@@ -528,19 +535,20 @@ def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
                       + ("; filter transfers overlap it" if ep.overlap_filter_dram else ""))
     useful = useful_macs(layer)
     gated = int(macs * gate + 0.5)
-    details = {"mapping": mapping.as_dict(), "active_pes": mapping.active_pes,
-               # what the mapping needs besides feature maps: its psum banks, the filter part
-               # of the GLB and the PEs' private spads, which never hold a stored map (for a
-               # unified-SRAM allocation, passes/fmaps.py)
-               "scratchpad_bytes": mapping.glb_psum_banks * ep.glb_bank_bytes
-               + ep.glb_filter_bytes + spec.memory[0].size_bytes,
-               "processing_cycles": processing, "dram_fmap_cycles": fmap_cycles,
-               "ideal_cycles_all_pes": ideal, "filter_row_chunks": chunks,
-               "input_zero_fraction": gated_frac, "rlc_ratio_input": in_ratio,
-               "rlc_ratio_output": out_ratio,
-               "dram_fmap_dense_bits": int(pick["dram_in"] + pick["dram_out"]) * bits,
-               "power_w": (sum(energy.values()) * 1e-12 / seconds
-                           if not table.normalized and seconds else None)}
+    details: dict[str, Any] = {
+        "mapping": mapping.as_dict(), "active_pes": mapping.active_pes,
+        # what the mapping needs besides feature maps: its psum banks, the filter part
+        # of the GLB and the PEs' private spads, which never hold a stored map (for a
+        # unified-SRAM allocation, passes/fmaps.py)
+        "scratchpad_bytes": mapping.glb_psum_banks * ep.glb_bank_bytes
+        + ep.glb_filter_bytes + spec.memory[0].size_bytes,
+        "processing_cycles": processing, "dram_fmap_cycles": fmap_cycles,
+        "ideal_cycles_all_pes": ideal, "filter_row_chunks": chunks,
+        "input_zero_fraction": gated_frac, "rlc_ratio_input": in_ratio,
+        "rlc_ratio_output": out_ratio,
+        "dram_fmap_dense_bits": int(pick["dram_in"] + pick["dram_out"]) * bits,
+        "power_w": (sum(energy.values()) * 1e-12 / seconds
+                    if not table.normalized and seconds else None)}
     warnings = []
     if table.normalized:
         warnings.append(f"energy table {table.name!r} is normalized: the energies are in "
