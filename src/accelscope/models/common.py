@@ -27,7 +27,7 @@ def useful_macs(layer: LayerWorkload) -> int:
         return g.macs
     if layer.input is None or layer.operand is None:
         return round(g.macs * layer.input_density * layer.operand_density)
-    plain = dataclasses.replace(g, post_ops=(), pad_value=0.0, mean_pad=False,
+    plain = dataclasses.replace(g, post_ops=(), pad_value=0.0, mean_pad=(0, 0, 0, 0),
                                 reduce_op="sum" if g.reduce_op != "none" else "none")
     xi = (layer.input != 0).to(torch.float32)
     wi = (layer.operand != 0).to(torch.float32)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from accelscope.models.contract import LayerWorkload, UnsupportedLayerError
+from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
 from accelscope.models.registry import get_model
 from accelscope.results import LayerResult
 
@@ -66,7 +66,8 @@ def _compulsory_bits(w: LayerWorkload, spec: Any) -> dict[tuple[str, str], int]:
     return out
 
 
-def check_result(w: LayerWorkload, r: LayerResult, spec: Any, info=None) -> list[str]:
+def check_result(w: LayerWorkload, r: LayerResult, spec: Any,
+                 info: ModelInfo[Any] | None = None) -> list[str]:
     g = w.gconv
     where = f"{r.model} on {g.name}"
     bad = []
@@ -94,7 +95,7 @@ def check_result(w: LayerWorkload, r: LayerResult, spec: Any, info=None) -> list
         if min(a.reads, a.writes, a.read_bits, a.write_bits) < 0:
             bad.append(f"{where}: negative access count at {a.level}/{a.tensor}")
     if info is None or info.counts_accesses:
-        have = {}
+        have: dict[tuple[str, str], int] = {}
         for a in r.accesses:
             if a.level == OUTERMOST:
                 have[(a.tensor, "read")] = have.get((a.tensor, "read"), 0) + a.read_bits

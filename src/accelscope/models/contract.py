@@ -38,7 +38,8 @@ class UnsupportedLayerError(AccelscopeError):
         super().__init__(f"model {model!r} cannot run GConv {gconv.name!r} ({gconv.kind}, "
                          f"{gconv.origin_op} at {gconv.module_path}): {reason}")
 
-    def __reduce__(self):  # picklable across process pools (the message is rebuilt)
+    def __reduce__(self) -> tuple[type[UnsupportedLayerError], tuple[str, GConv, str]]:
+        # picklable across process pools (the message is rebuilt)
         return (type(self), (self.model, self.gconv, self.reason))
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import ctypes
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 
@@ -85,7 +86,8 @@ class _Nvml:
         return int(mj.value)
 
 
-def energy_counter(device: str) -> tuple[str, Callable[[], object], Callable] | None:
+def energy_counter(device: str
+                   ) -> tuple[str, Callable[[], object], Callable[[Any, Any], float]] | None:
     """(name, read, joules(before, after)) for the device's energy counter, or None."""
     if device == "cpu":
         domains = _rapl_packages()
@@ -102,7 +104,7 @@ def energy_counter(device: str) -> tuple[str, Callable[[], object], Callable] | 
 
 # -- timing -------------------------------------------------------------------------------
 @contextmanager
-def _threads(n: int | None):
+def _threads(n: int | None) -> Iterator[int]:
     before = torch.get_num_threads()
     if n is not None:
         torch.set_num_threads(n)
@@ -112,13 +114,14 @@ def _threads(n: int | None):
         torch.set_num_threads(before)
 
 
-def _operands(layer: LayerWorkload, device: torch.device, dtype: torch.dtype):
+def _operands(layer: LayerWorkload, device: torch.device, dtype: torch.dtype,
+              ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """The GConv's input, parameters and second operand on the device (real data when the
     workload carries it, else seeded random tensors at the workload's densities)."""
     g = layer.gconv
     gen = torch.Generator().manual_seed(layer.index)
 
-    def rand(shape, density):
+    def rand(shape: tuple[int, ...], density: float) -> torch.Tensor:
         t = torch.randn(shape, generator=gen)
         if density < 1.0:
             t = t * (torch.rand(shape, generator=gen) < density)
@@ -127,13 +130,13 @@ def _operands(layer: LayerWorkload, device: torch.device, dtype: torch.dtype):
     x = layer.input if layer.input is not None else rand(
         (g.N, g.G * g.C, g.H, g.W), layer.input_density)
     params = {k: v.to(device=device, dtype=dtype) for k, v in layer.params.items()}
-    env = {}
+    env: dict[str, torch.Tensor] = {}
     if g.operand_kind == "tensor":
         op = layer.operand
         if op is None:
             op = rand((g.N, g.G * g.K, g.P, g.Q) if layer.operand_elems == g.output_elems
                       else (g.N, g.G * g.K, 1, 1), layer.operand_density)
-        env[g.operand] = op.to(device=device, dtype=dtype)
+        env[cast(str, g.operand)] = op.to(device=device, dtype=dtype)
     return x.to(device=device, dtype=dtype), params, env
 
 

@@ -12,6 +12,7 @@ zero-skipping design could save.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 from accelscope.arch.spec import ArchSpec
 from accelscope.energy import NormalizedTableError, Pricing, dram_accesses
@@ -22,7 +23,7 @@ from accelscope.results import Access, LayerResult
 _WRITTEN = ("output",)  # tensors a layer writes; the others it reads
 
 
-def evaluate(layer: LayerWorkload, spec) -> LayerResult:
+def evaluate(layer: LayerWorkload, spec: ArchSpec) -> LayerResult:
     g = layer.gconv
     c = spec.compute
     try:
@@ -69,7 +70,7 @@ def evaluate(layer: LayerWorkload, spec) -> LayerResult:
     energy["dram"] = (dram_rd + dram_wr) * pricing.dram_pj_per_bit()
 
     cycles = max(bound.values())
-    limiter = max(bound, key=bound.get)
+    limiter = max(bound, key=bound.__getitem__)
     stalls = {} if limiter == "compute" else {f"{limiter}_bandwidth": cycles - compute_cycles}
     return LayerResult(
         layer=g.name, kind=g.kind, model="ideal", arch=spec.name, clock_hz=float(spec.clock_hz),
@@ -80,7 +81,7 @@ def evaluate(layer: LayerWorkload, spec) -> LayerResult:
         provenance={**prov, **pricing.provenance}, warnings=tuple(warnings))
 
 
-def _holds(holds, tensor: str) -> bool:
+def _holds(holds: Collection[str], tensor: str) -> bool:
     """A second activation operand lives where inputs live."""
     return (tensor if tensor != "operand" else "input") in holds
 

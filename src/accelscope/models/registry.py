@@ -7,11 +7,13 @@ with ``model: NAME`` load as that class. ``import accelscope`` imports this modu
 
 from __future__ import annotations
 
+from typing import Any
+
 from accelscope.arch.spec import register_spec
 from accelscope.models import cgra, eyeriss, host, ideal, scnn, systolic
 from accelscope.models.contract import ModelInfo, UnknownModelError
 
-BUILTIN: tuple[ModelInfo, ...] = (
+BUILTIN: tuple[ModelInfo[Any], ...] = (
     ideal.MODEL,
     host.MODEL,
     systolic.MODEL,
@@ -21,10 +23,10 @@ BUILTIN: tuple[ModelInfo, ...] = (
     cgra.MODEL,
 )
 
-_REGISTRY: dict[str, ModelInfo] = {}
+_REGISTRY: dict[str, ModelInfo[Any]] = {}
 
 
-def register_model(info: ModelInfo) -> ModelInfo:
+def register_model(info: ModelInfo[Any]) -> ModelInfo[Any]:
     """Register ``info`` under ``info.name`` (= ``ArchSpec.model`` of its specs)."""
     old = _REGISTRY.get(info.name)
     if old is not None and old is not info:
@@ -34,7 +36,7 @@ def register_model(info: ModelInfo) -> ModelInfo:
     return info
 
 
-def get_model(name: str) -> ModelInfo:
+def get_model(name: str) -> ModelInfo[Any]:
     if name not in _REGISTRY:
         raise UnknownModelError(f"no accelerator model named {name!r}; registered: "
                                 f"{', '.join(sorted(_REGISTRY))}")

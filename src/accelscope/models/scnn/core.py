@@ -57,16 +57,19 @@ class Axis:
 
     @property
     def reach(self) -> np.ndarray:
-        return np.maximum(self.reach_hi - self.reach_lo, 0)
+        reach: np.ndarray = np.maximum(self.reach_hi - self.reach_lo, 0)
+        return reach
 
     @property
     def own(self) -> np.ndarray:
-        return np.maximum(self.own_hi - self.own_lo, 0)
+        own: np.ndarray = np.maximum(self.own_hi - self.own_lo, 0)
+        return own
 
     def overlap(self) -> np.ndarray:
         """Outputs a tile both reaches and owns."""
-        return np.maximum(np.minimum(self.reach_hi, self.own_hi)
-                          - np.maximum(self.reach_lo, self.own_lo), 0)
+        both: np.ndarray = np.maximum(np.minimum(self.reach_hi, self.own_hi)
+                                      - np.maximum(self.reach_lo, self.own_lo), 0)
+        return both
 
 
 def make_axis(size: int, tiles: int, k: int, stride: int, dil: int, pad_lo: int,

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -43,7 +44,7 @@ from accelscope.models.contract import (
 )
 from accelscope.models.scnn import core
 from accelscope.results import Access, LayerResult
-from accelscope.sparsity.formats import get_format
+from accelscope.sparsity.formats import SCNNZeroRun, get_format
 from accelscope.workload.gconv import GConv
 
 PAPER = ("Parashar et al., 'SCNN: An Accelerator for Compressed-sparse Convolutional Neural "
@@ -244,17 +245,17 @@ class Counts:
     halo_psums: float
     ppu_ops: float
     dram_bits: dict[str, float]
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
-def _zrl(p: ScnnParams, value_bits: int):
-    return get_format("zrl", value_bits=value_bits, run_bits=p.run_bits)
+def _zrl(p: ScnnParams, value_bits: int) -> SCNNZeroRun:
+    return cast(SCNNZeroRun, get_format("zrl", value_bits=value_bits, run_bits=p.run_bits))
 
 
 _CHUNK_ELEMS = 1 << 22  # rows are encoded in chunks of about this many elements (memory)
 
 
-def _row_chunks(rows: int, width: int):
+def _row_chunks(rows: int, width: int) -> Iterator[tuple[int, int]]:
     step = max(1, _CHUNK_ELEMS // max(width, 1))
     for a in range(0, rows, step):
         yield a, min(a + step, rows)
@@ -270,7 +271,7 @@ def _entries_rows(mask2d: np.ndarray, p: ScnnParams, value_bits: int) -> np.ndar
 
 
 def _vector_conflicts(mask2d: np.ndarray, entries: np.ndarray, f: int, spec: ScnnSpec
-                      ) -> tuple[np.ndarray, dict]:
+                      ) -> tuple[np.ndarray, dict[str, Any]]:
     """Per row of an FC weight mask (one stream per row, position = output channel inside
     the PE): extra cycles of its F-entry vectors, whose products all land on output row and
     column 0, so the output channel alone picks the bank. Exact when the layer has at most
@@ -297,7 +298,8 @@ def _vector_conflicts(mask2d: np.ndarray, entries: np.ndarray, f: int, spec: Scn
     return per_row, {"mode": "sampled", "samples": int(extra.size), "steps": total}
 
 
-def _row_vector_extra(mask2d: np.ndarray, f: int, banks: int, depth: int = 0):
+def _row_vector_extra(mask2d: np.ndarray, f: int, banks: int, depth: int = 0,
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(extra cycles per row, extra cycles per vector, fill per vector), exactly. With
     crossbar queues (``depth`` > 0) each row's vectors go through the queues in order, the
     queues empty at the row's start; the backlog left at a row's end is not charged (at most
@@ -381,6 +383,7 @@ def _conv_counts(layer: LayerWorkload, spec: ScnnSpec, w: torch.Tensor) -> Count
             a_ent = dense_len[None, None, :].expand(g.N, CC, -1)
             a_fill = core.fill_classes(a_ent, Iv)
     else:
+        assert layer.input is not None  # not statistical
         vals = core.gather_streams(layer.input.to(torch.float32), s)  # (N*CC, n_sp, L)
         mask = vals != 0
         del vals
@@ -419,7 +422,7 @@ def _conv_counts(layer: LayerWorkload, spec: ScnnSpec, w: torch.Tensor) -> Count
 
     # -- bank conflicts -------------------------------------------------------------------------
     stall_xq = torch.zeros_like(steps_xq)
-    conflict_info: dict = {"mode": "none (fixed routing)"}
+    conflict_info: dict[str, Any] = {"mode": "none (fixed routing)"}
     if p.scatter_crossbar:
         stall_xq, conflict_info = _conflicts(layer, spec, w, t, pairs, s, A_fill, W_fill,
                                              steps_xq, statistical)
@@ -552,7 +555,8 @@ def _conv_counts(layer: LayerWorkload, spec: ScnnSpec, w: torch.Tensor) -> Count
         halo_psums=halo_total, ppu_ops=owned_total, dram_bits=dram, details=details)
 
 
-def _output_bits(layer: LayerWorkload, spec: ScnnSpec, t: core.Tiling):
+def _output_bits(layer: LayerWorkload, spec: ScnnSpec, t: core.Tiling,
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per (pass, PE): compressed bits of the outputs it owns (zrl per owned tile and output
     channel) and their dense bits."""
     g = layer.gconv
@@ -568,8 +572,8 @@ def _output_bits(layer: LayerWorkload, spec: ScnnSpec, t: core.Tiling):
                              .astype(np.float64)).repeat(g.N, 1).reshape(-1) * KK * bits
     if layer.output is None:
         e = _expected_entries(counts, float(layer.output_density), p, bits)
-        ent = torch.from_numpy(t.per_tile(e.reshape(t.rows.tiles, t.cols.tiles)))
-        return ent.repeat(g.N, 1).reshape(-1) * KK * (bits + p.run_bits), dense
+        ent_t = torch.from_numpy(t.per_tile(e.reshape(t.rows.tiles, t.cols.tiles)))
+        return ent_t.repeat(g.N, 1).reshape(-1) * KK * (bits + p.run_bits), dense
     order = np.argsort(key, kind="stable")
     starts = np.cumsum(counts) - counts
     rank = np.arange(key.size) - starts[key[order]]
@@ -587,7 +591,9 @@ def _output_bits(layer: LayerWorkload, spec: ScnnSpec, t: core.Tiling):
 
 
 # -- bank conflicts -----------------------------------------------------------------------------
-def _conflicts(layer, spec, w, t, pairs, s, A_fill, W_fill, steps_xq, statistical):
+def _conflicts(layer: LayerWorkload, spec: ScnnSpec, w: torch.Tensor, t: core.Tiling,
+               pairs: core.Pairs, s: core.ActStreams, A_fill: torch.Tensor, W_fill: torch.Tensor,
+               steps_xq: torch.Tensor, statistical: bool) -> tuple[torch.Tensor, dict[str, Any]]:
     """Bank-conflict stall cycles per (pass*PE, pair): exact when the layer is small, else
     per-class rates from sampled steps times each block's steps of that class."""
     p = spec.scnn
@@ -596,9 +602,10 @@ def _conflicts(layer, spec, w, t, pairs, s, A_fill, W_fill, steps_xq, statistica
     if total_steps == 0:
         return torch.zeros_like(steps_xq), {"mode": "exact", "steps": 0}
     if not statistical and total_steps <= p.conflict_exact_max_steps:
-        ent = _entry_tables(g, layer.input, w, t, pairs, s, spec)
+        # not statistical: the layer has its input
+        ent = _entry_tables(g, cast(torch.Tensor, layer.input), w, t, pairs, s, spec)
         stall = _exact_stall(g, t, pairs, ent, spec, steps_xq.shape)
-        info = {"mode": "exact", "steps": total_steps}
+        info: dict[str, Any] = {"mode": "exact", "steps": total_steps}
         if p.crossbar_queue_depth:
             info["queue_depth"] = p.crossbar_queue_depth
         return stall, info
@@ -610,7 +617,7 @@ def _conflicts(layer, spec, w, t, pairs, s, A_fill, W_fill, steps_xq, statistica
         ent = _entry_tables(g, x_syn, w, t, pairs, s, spec)
         A_s = _fill_from_entries(g, t, ent, spec)
     else:
-        ent = _entry_tables(g, layer.input, w, t, pairs, s, spec)
+        ent = _entry_tables(g, cast(torch.Tensor, layer.input), w, t, pairs, s, spec)
         A_s = A_fill
     tail = 0.0
     if p.crossbar_queue_depth == 0:
@@ -649,7 +656,8 @@ class _Entries:
     a_fill_ent: torch.Tensor  # (N, CC, n_sp) entries per activation stream
 
 
-def _entry_tables(g, x4, w, t, pairs, s, spec) -> _Entries:
+def _entry_tables(g: GConv, x4: torch.Tensor, w: torch.Tensor, t: core.Tiling, pairs: core.Pairs,
+                  s: core.ActStreams, spec: ScnnSpec) -> _Entries:
     """Coordinates of every stream entry (non-zeros and placeholders, in stream order)."""
     p = spec.scnn
     vals = core.gather_streams(x4.to(torch.float32), s)
@@ -686,12 +694,14 @@ def _entry_tables(g, x4, w, t, pairs, s, spec) -> _Entries:
                     torch.from_numpy(ent.astype(np.float64)))
 
 
-def _fill_from_entries(g, t, ent: _Entries, spec) -> torch.Tensor:
+def _fill_from_entries(g: GConv, t: core.Tiling, ent: _Entries, spec: ScnnSpec,
+                       ) -> torch.Tensor:
     return core.arrange_x(core.fill_classes(ent.a_fill_ent, spec.scnn.activation_vector),
                           g.N, g.G, t)
 
 
-def _x_to_tile(x: torch.Tensor, g, t, pr, pc):
+def _x_to_tile(x: torch.Tensor, g: GConv, t: core.Tiling, pr: int, pc: int,
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(pass*PE index) -> (image, tile row, tile col)."""
     n_pe = pr * pc
     pe = x % n_pe
@@ -702,7 +712,10 @@ def _x_to_tile(x: torch.Tensor, g, t, pr, pc):
     return n, a * pr + pe // pc, b * pc + pe % pc
 
 
-def _gather_steps(g, t, pairs, ent: _Entries, spec, x, q, j, i_vec, j_vec, af, wf):
+def _gather_steps(g: GConv, t: core.Tiling, pairs: core.Pairs, ent: _Entries, spec: ScnnSpec,
+                  x: torch.Tensor, q: torch.Tensor, j: torch.Tensor, i_vec: torch.Tensor,
+                  j_vec: torch.Tensor, af: torch.Tensor, wf: torch.Tensor,
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """Bank occupancy (n, banks) and in-plane products of the steps (x, pair q,
     channel-phase j, activation vector i_vec, weight vector j_vec) with fills af, wf."""
     p = spec.scnn
@@ -730,7 +743,8 @@ def _gather_steps(g, t, pairs, ent: _Entries, spec, x, q, j, i_vec, j_vec, af, w
     return core.step_occupancy(hp, a_ok, kl, rs, w_ok, g, F, p.accumulator_banks)
 
 
-def _block_entries(g, t, pairs, ent: _Entries, spec):
+def _block_entries(g: GConv, t: core.Tiling, pairs: core.Pairs, ent: _Entries,
+                   spec: ScnnSpec) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per block (pass*PE, pair, channel-phase): activation entries, weight entries of the
     pair (Q, J) and steps ``ceil(a/I) * ceil(w/F)``."""
     p = spec.scnn
@@ -742,7 +756,9 @@ def _block_entries(g, t, pairs, ent: _Entries, spec):
     return a_q, w_ent, nsteps
 
 
-def _expand_blocks(t, pairs, ent: _Entries, spec, g, bx, bq, bj):
+def _expand_blocks(t: core.Tiling, pairs: core.Pairs, ent: _Entries, spec: ScnnSpec, g: GConv,
+                   bx: torch.Tensor, bq: torch.Tensor, bj: torch.Tensor,
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Every step of the blocks (pass*PE bx, pair bq, channel-phase bj), in loop order
     (activation vector outer, weight vector inner): (block index, i_vec, j_vec, af, wf)."""
     p = spec.scnn
@@ -763,7 +779,8 @@ def _expand_blocks(t, pairs, ent: _Entries, spec, g, bx, bq, bj):
     return b, i_vec, j_vec, af, wf
 
 
-def _exact_stall(g, t, pairs, ent: _Entries, spec, shape) -> torch.Tensor:
+def _exact_stall(g: GConv, t: core.Tiling, pairs: core.Pairs, ent: _Entries, spec: ScnnSpec,
+                 shape: torch.Size) -> torch.Tensor:
     """Extra cycles per (pass*PE, pair) of every step, counted one by one (and, with
     crossbar queues, the backlog drained at the end of each PE's output group)."""
     p = spec.scnn
@@ -778,8 +795,8 @@ def _exact_stall(g, t, pairs, ent: _Entries, spec, shape) -> torch.Tensor:
     sx, sq = bx[b], bq[b]
     stall = torch.zeros(X * Q, dtype=torch.float64)
     if p.crossbar_queue_depth == 0:
-        cyc = core.stall_rule_cycles(occ)
-        stall.index_add_(0, sx * Q + sq, (cyc - 1).to(torch.float64))
+        cyc_t = core.stall_rule_cycles(occ)
+        stall.index_add_(0, sx * Q + sq, (cyc_t - 1).to(torch.float64))
         return stall.reshape(X, Q)
     run = (sx * t.groups_k + torch.from_numpy(pairs.kg)[sq]).numpy()
     cyc, tail = core.queue_cycles(occ.numpy(), run, p.crossbar_queue_depth)
@@ -793,7 +810,8 @@ def _exact_stall(g, t, pairs, ent: _Entries, spec, shape) -> torch.Tensor:
     return stall.reshape(X, Q)
 
 
-def _sample_rates(g, t, pairs, ent: _Entries, A_fill, W_fill, spec):
+def _sample_rates(g: GConv, t: core.Tiling, pairs: core.Pairs, ent: _Entries, A_fill: torch.Tensor,
+                  W_fill: torch.Tensor, spec: ScnnSpec) -> tuple[torch.Tensor, int]:
     """Mean extra cycles of a step per (weight fill, activation fill) class, from
     ``conflict_samples`` steps in all, shared among the classes in proportion to their step
     counts (at least 32 each), each drawn uniformly among its class's steps."""
@@ -842,7 +860,8 @@ def _sample_rates(g, t, pairs, ent: _Entries, A_fill, W_fill, spec):
     return rho, n_total
 
 
-def _sample_queue_rates(g, t, pairs, ent: _Entries, spec):
+def _sample_queue_rates(g: GConv, t: core.Tiling, pairs: core.Pairs, ent: _Entries,
+                        spec: ScnnSpec) -> tuple[torch.Tensor, int, float]:
     """With crossbar queues a step's extra cycles depend on the backlog earlier steps left,
     so steps are sampled in *windows*: a window starts at a block (PE, pair, channel-phase)
     drawn in proportion to its steps and follows the loop order through the next channels
@@ -956,7 +975,7 @@ def _fc_counts(layer: LayerWorkload, spec: ScnnSpec, w: torch.Tensor) -> Counts:
         a_zrl_bits = torch.from_numpy(np.diff(ptr).astype(np.float64)) * zb
     steps = a_ent @ vw.T                                                 # (N, PE)
     stall = torch.zeros_like(steps)
-    info: dict = {"mode": "none (fixed routing)"}
+    info: dict[str, Any] = {"mode": "none (fixed routing)"}
     if p.scatter_crossbar:
         # exact: the F weights of a vector hash to banks by their output channel alone
         per_row, info = _vector_conflicts(wm.reshape(-1, kp).numpy(),
@@ -1117,7 +1136,7 @@ def _weight(layer: LayerWorkload, name: str) -> torch.Tensor:
     if layer.operand is not None:
         return layer.operand
     if g.operand in layer.params:
-        return layer.params[g.operand]
+        return layer.params[cast(str, g.operand)]
     raise UnsupportedLayerError(name, g, "the weights are needed (SCNN counts the real "
                                 "non-zero weights); give the layer's params")
 

@@ -46,9 +46,12 @@ accepted for completeness but, as in SCALE-Sim without a Ramulator trace, change
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
+from typing import overload
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["ScaleSimMemoryReport", "scalesim_memory"]
 
@@ -175,14 +178,17 @@ class _Layer:
     def n_rows(self) -> int:
         return self.folds * self.flen
 
-    def ru(self, fr):
-        return np.minimum(self.R, self.Sr - np.asarray(fr) * self.R)
+    def ru(self, fr: npt.ArrayLike) -> np.ndarray:
+        used: np.ndarray = np.minimum(self.R, self.Sr - np.asarray(fr) * self.R)
+        return used
 
-    def cu(self, fc):
-        return np.minimum(self.C, self.Sc - np.asarray(fc) * self.C)
+    def cu(self, fc: npt.ArrayLike) -> np.ndarray:
+        used: np.ndarray = np.minimum(self.C, self.Sc - np.asarray(fc) * self.C)
+        return used
 
 
-def _layer(df, R, C, ih, iw, fh, fw, ch, K, s) -> _Layer:
+def _layer(df: str, R: int, C: int, ih: int, iw: int, fh: int, fw: int, ch: int, K: int,
+           s: int) -> _Layer:
     eh = math.ceil((ih - fh + s) / s)
     ew = math.ceil((iw - fw + s) / s)
     P, W = eh * ew, fh * fw * ch
@@ -233,7 +239,8 @@ class _Visits:
     n_passes: int
 
 
-def _row_segments(L: _Layer, j0, ju):
+def _row_segments(L: _Layer, j0: npt.ArrayLike, ju: npt.ArrayLike,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split window-index chunks [j0, j0 + ju) at filter-row boundaries: per segment the
     chunk index, the filter row r and the offsets [a, b] within that filter row's fw*C
     window indices (which read fw*C consecutive input addresses)."""
@@ -248,7 +255,8 @@ def _row_segments(L: _Layer, j0, ju):
     return idx, r, a, b
 
 
-def _window_rows(L: _Layer, p, r):
+def _window_rows(L: _Layer, p: np.ndarray, r: np.ndarray,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Input row read by pixel p at filter row r, the pixel's first input column, and how
     many of the filter row's fw*C window indices fall inside the input (0: none)."""
     oy, ox = np.divmod(p, L.ew)
@@ -405,16 +413,22 @@ def _pieces(V: _Visits, L: _Layer) -> _Pieces:
     return _Pieces(k0[o], n[o], prev0[o], cr[o])
 
 
-def _ceil_div(a, b):
+@overload
+def _ceil_div(a: int, b: int) -> int: ...
+@overload
+def _ceil_div(a: np.ndarray, b: int) -> np.ndarray: ...
+def _ceil_div(a: int | np.ndarray, b: int) -> int | np.ndarray:
     return -((-a) // b)
 
 
-def _clip0(a, hi):
+def _clip0(a: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """clip(a, 0, hi) without np.clip's per-call overhead."""
-    return np.minimum(np.maximum(a, 0), hi)
+    clipped: np.ndarray = np.minimum(np.maximum(a, 0), hi)
+    return clipped
 
 
-def _kth(ts, r0, cnt, c0, dc: int, M: int) -> np.ndarray:
+def _kth(ts: npt.ArrayLike, r0: np.ndarray, cnt: np.ndarray, c0: np.ndarray, dc: int,
+         M: int) -> np.ndarray:
     """Keys of the t-th (1-based, t in the sorted ``ts``) smallest elements, in (row,
     column) order, of the runs ``row r0 + u, column c0 + dc*u`` for 0 <= u < cnt."""
     m = cnt > 0
@@ -452,11 +466,12 @@ def _kth(ts, r0, cnt, c0, dc: int, M: int) -> np.ndarray:
     o = np.lexsort((col, j))
     j, col = j[o], col[o]
     grp = np.searchsorted(j, np.arange(len(gu)), "left")
-    keys = g * M + col[grp[inv] + rank]
+    keys: np.ndarray = g * M + col[grp[inv] + rank]
     return keys
 
 
-def _calc_read(V: _Visits, L: _Layer, sram_kb: int, cyc) -> tuple[int, int, int]:
+def _calc_read(V: _Visits, L: _Layer, sram_kb: int,
+               cyc: Callable[[int], int]) -> tuple[int, int, int]:
     """DRAM (start, stop, reads) of the IFMAP read buffer in CALC mode; ``cyc(row)`` maps a
     demand row to its cycle (rows shift by the stalls before them).
 
@@ -473,9 +488,9 @@ def _calc_read(V: _Visits, L: _Layer, sram_kb: int, cyc) -> tuple[int, int, int]
     end_key = npass * lam
     maxspan = int(((Pc.n - 1) * delta).max())
 
-    def window(klo: int, khi: int):
+    def window(klo: int, khi: int) -> Sequence[np.ndarray]:
         """Pieces (of any pass) that have elements with keys in [klo, khi]."""
-        parts = []
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for m in range(max(0, (klo - maxspan) // lam), min(npass - 1, khi // lam) + 1):
             a = int(np.searchsorted(Pc.key0, klo - maxspan - m * lam, "left"))
             b = int(np.searchsorted(Pc.key0, khi - m * lam, "right"))
@@ -541,7 +556,8 @@ def _calc_read(V: _Visits, L: _Layer, sram_kb: int, cyc) -> tuple[int, int, int]
             cyc(last_q // M) + 1, N)
 
 
-def _calc_read_filter(V: _Visits, L: _Layer, sram_kb: int, cyc) -> tuple[int, int, int]:
+def _calc_read_filter(V: _Visits, L: _Layer, sram_kb: int,
+                      cyc: Callable[[int], int]) -> tuple[int, int, int]:
     """CALC-mode FILTER read buffer in closed form. Filter addresses are all distinct within
     a *group* of folds that repeats back to back: ``os`` one fold per column fold, repeated
     for every row fold; ``ws`` the whole stream once; ``is`` all row folds, repeated for
@@ -656,7 +672,7 @@ class _Ofmap:
 # --------------------------------------------------------------------------------------------
 # USER mode: read_buffer with prefetch matrices (element level)
 # --------------------------------------------------------------------------------------------
-def _elements(V: _Visits, L: _Layer):
+def _elements(V: _Visits, L: _Layer) -> tuple[np.ndarray, np.ndarray]:
     """(row, address) of every valid demand element, in service order."""
     lam_rows = V.folds_per_pass * L.flen
     n = V.n
@@ -678,7 +694,7 @@ def _elements(V: _Visits, L: _Layer):
     return row, addr
 
 
-def _ifmap_matrix(L: _Layer, p, j):
+def _ifmap_matrix(L: _Layer, p: np.ndarray, j: np.ndarray) -> np.ndarray:
     """IFMAP operand-matrix entries (address without offset), -1 outside the input."""
     r, t = np.divmod(j, L.fw * L.ch)
     iy, lo, nv = _window_rows(L, p, r)
@@ -693,7 +709,8 @@ def _diag_rollout(M_: np.ndarray) -> np.ndarray:
     return M_.ravel()[np.argsort(((rr + cc) * nc + cc).ravel(), kind="stable")]
 
 
-def _stack_folds(nf: int, size: int, total: int, block, height: int) -> np.ndarray:
+def _stack_folds(nf: int, size: int, total: int, block: Callable[[int, int], np.ndarray],
+                 height: int) -> np.ndarray:
     mats = []
     for f in range(nf):
         st = f * size
@@ -708,40 +725,40 @@ def _stack_folds(nf: int, size: int, total: int, block, height: int) -> np.ndarr
 def _prefetch_sequences(L: _Layer) -> tuple[np.ndarray, np.ndarray]:
     """The IFMAP and FILTER prefetch matrices, flattened in SCALE-Sim's order (with -1)."""
     P, W, K = L.P, L.W, L.K
-    fa = lambda j, k: k * W + j  # noqa: E731
+    fa: Callable[[np.ndarray, np.ndarray], np.ndarray] = lambda j, k: k * W + j  # noqa: E731
     if L.df == "os":
-        def ib(st, used):
+        def ib(st: int, used: int) -> np.ndarray:
             pp, jj = np.meshgrid(np.arange(st, st + used), np.arange(W), indexing="ij")
             return _ifmap_matrix(L, pp, jj).T
 
-        def fb(st, used):
+        def fb(st: int, used: int) -> np.ndarray:
             jj, kk = np.meshgrid(np.arange(W), np.arange(st, st + used), indexing="ij")
             return fa(jj, kk)
 
         return (_diag_rollout(_stack_folds(L.rf, L.R, P, ib, W)),
                 _diag_rollout(_stack_folds(L.cf, L.C, K, fb, W)))
     if L.df == "ws":
-        def ib(st, used):
+        def ib(st: int, used: int) -> np.ndarray:
             pp, jj = np.meshgrid(np.arange(P), np.arange(st, st + used), indexing="ij")
             return _ifmap_matrix(L, pp, jj)
 
-        def fb(st, used):
+        def fb(st: int, used: int) -> np.ndarray:
             jj, kk = np.meshgrid(np.arange(W), np.arange(st, st + used), indexing="ij")
             return fa(jj, kk)
 
         return (_diag_rollout(_stack_folds(L.rf, L.R, W, ib, P)),
                 _stack_folds(L.cf, L.C, K, fb, W).ravel())
 
-    def ib(st, used):
+    def ib_is(st: int, used: int) -> np.ndarray:
         jj, pp = np.meshgrid(np.arange(W), np.arange(st, st + used), indexing="ij")
         return _ifmap_matrix(L, pp, jj)
 
-    def fb(st, used):
+    def fb_is(st: int, used: int) -> np.ndarray:
         kk, jj = np.meshgrid(np.arange(K), np.arange(st, st + used), indexing="ij")
         return fa(jj, kk)
 
-    return (_stack_folds(L.cf, L.C, P, ib, W).ravel(),
-            _diag_rollout(_stack_folds(L.rf, L.R, W, fb, K)))
+    return (_stack_folds(L.cf, L.C, P, ib_is, W).ravel(),
+            _diag_rollout(_stack_folds(L.rf, L.R, W, fb_is, K)))
 
 
 @dataclass
@@ -792,7 +809,7 @@ def _user_read(V: _Visits, L: _Layer, pf: np.ndarray, bw: int, sram_kb: int) -> 
 
     def in_window(lo: int, hi: int, w: int) -> np.ndarray:
         fl = first_line[lo:hi]
-        ok = ((fl - w) % nlines < A) | ((w - fl) % nlines <= span_line[lo:hi])
+        ok: np.ndarray = ((fl - w) % nlines < A) | ((w - fl) % nlines <= span_line[lo:hi])
         mu = np.flatnonzero(wide[lo:hi] & ok)
         if len(mu):
             u = uid[lo + mu]
@@ -840,7 +857,9 @@ def _read_offset(kidx: list[int], lines: int, cyc: int) -> int:
     return off
 
 
-def _run(L: _Layer, of: _Ofmap, osz_kb: int, obw: int, reads: dict[str, _UserRead]):
+def _run(L: _Layer, of: _Ofmap, osz_kb: int, obw: int, reads: dict[str, _UserRead],
+         ) -> tuple[int, int, list[tuple[int, int, int]], Callable[[int, int], int],
+                    Callable[[int], int]]:
     """Walk the demand rows event by event (OFMAP drains and stalls, read misses)."""
     total = osz_kb * 1024
     act = math.ceil(total * 0.5)
@@ -898,6 +917,7 @@ def _run(L: _Layer, of: _Ofmap, osz_kb: int, obw: int, reads: dict[str, _UserRea
         if row_evt is None and nr is None:
             break
         if row_evt is None or (nr is not None and nr < row_evt):
+            assert nr is not None  # both None broke out above
             cyc = nr + S
             offs = offsets(nr, cyc)
             row_out[nr] = (S, offs.get("ifmap", 1), offs.get("filter", 1), 0)

@@ -22,11 +22,11 @@ stall). In ``calc`` mode DRAM is assumed fast enough (SCALE-Sim's CALC mode).
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
-from accelscope.arch.spec import ArchSpec, SpecSection
+from accelscope.arch.spec import ArchSpec, MemoryLevel, SpecSection
 from accelscope.energy import NormalizedTableError, Pricing, dram_accesses
 from accelscope.models.array_form import array_form, is_gemm, relabel
 from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
@@ -39,6 +39,9 @@ from accelscope.models.contract import (
 from accelscope.models.systolic.core import Gemm, SystolicTiming, fold_tiles, systolic_timing
 from accelscope.results import Access, LayerResult
 from accelscope.workload.gconv import GConv
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class SystolicParams(SpecSection):
@@ -90,7 +93,7 @@ class SystolicSpec(ArchSpec):
                                  f"{t}, found {holders or 'none'}")
         return self
 
-    def sram_for(self, tensor: str):
+    def sram_for(self, tensor: str) -> MemoryLevel:
         return next(m for m in self.memory if tensor in m.holds)
 
 
@@ -113,7 +116,7 @@ def layer_timing(g: GConv, spec: SystolicSpec) -> SystolicTiming | None:
                            pipeline_depth=spec.compute.pipeline_depth)
 
 
-def pricing_for(model: str, g: GConv, spec) -> Pricing:
+def pricing_for(model: str, g: GConv, spec: ArchSpec) -> Pricing:
     """``Pricing.of(spec)``, a normalized energy table refused as ``model``'s located error."""
     try:
         return Pricing.of(spec)
@@ -156,7 +159,7 @@ def _evaluate(layer: LayerWorkload, spec: SystolicSpec, pricing: Pricing) -> Lay
     c = spec.compute
     bits = int(c.operand_bits)
     prov = spec_provenance(spec)
-    details: dict = {}
+    details: dict[str, Any] = {}
     timing = layer_timing(g, spec)
     if timing is not None:
         compute_cycles = timing.compute_cycles
@@ -211,7 +214,7 @@ def _evaluate(layer: LayerWorkload, spec: SystolicSpec, pricing: Pricing) -> Lay
                           f"layer as {how}")
         total = mem["total_cycles"] + mem["repeats"] * 1  # SCALE-Sim reports the last index
         cycles = max(mem["total_cycles_incl_prefetch"], total)
-        stalls = {}
+        stalls: dict[str, int] = {}
         if mem["stall_cycles"]:
             stalls["dram_bandwidth"] = mem["stall_cycles"]
         if cycles > total:
@@ -244,7 +247,7 @@ def _evaluate(layer: LayerWorkload, spec: SystolicSpec, pricing: Pricing) -> Lay
                                                      if spec.systolic.im2col == "software"
                                                      else ""))
 
-    stalls: dict[str, int] = {}
+    stalls = {}
     cycles = compute_cycles
     if spec.systolic.bandwidth_mode == "user":
         dram_cycles = math.ceil(dram_bits / d.bandwidth_bits_per_cycle)
@@ -263,7 +266,7 @@ def _evaluate(layer: LayerWorkload, spec: SystolicSpec, pricing: Pricing) -> Lay
 
 
 def _touches(n_out: int, n_in: int, k: int, stride: int, dil: int, pad_lo: int,
-             in_dil: int):
+             in_dil: int) -> np.ndarray:
     """Cumulative incidence along one axis: ``cum[o, i]`` = how many of the outputs
     ``0 .. o-1`` have a window tap on real input ``i`` (shape (n_out + 1, n_in))."""
     import numpy as np
@@ -291,10 +294,13 @@ def os_fold_inputs(g: GConv, rows: int) -> int:
     cw = _touches(g.Q, g.W, g.S, g.stride[1], g.dilation[1], g.padding[1],
                   g.input_dilation[1])
 
-    def span(cum, lo, hi):  # (F, n_in) inputs reached by outputs lo..hi (empty if hi < lo)
-        return (cum[np.maximum(hi + 1, lo)] - cum[lo]) > 0
+    def span(cum: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        # (F, n_in) inputs reached by outputs lo..hi (empty if hi < lo)
+        reached: np.ndarray = (cum[np.maximum(hi + 1, lo)] - cum[lo]) > 0
+        return reached
 
-    def within(u, v):  # distinct inputs of the raster ranges [u, v) of one image, v > u
+    def within(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        # distinct inputs of the raster ranges [u, v) of one image, v > u
         pu, qu = np.divmod(u, g.Q)
         pe, qe = np.divmod(v - 1, g.Q)
         one = pu == pe
@@ -365,7 +371,8 @@ def scratchpad(g: GConv, spec: SystolicSpec, timing: SystolicTiming
     return parts, text
 
 
-def _scalesim_memory(g: GConv, spec: SystolicSpec, timing: SystolicTiming):
+def _scalesim_memory(g: GConv, spec: SystolicSpec, timing: SystolicTiming,
+                     ) -> tuple[dict[str, int], str]:
     """SCALE-Sim's memory report for a GEMM GConv, summed over its groups.
 
     A convolution SCALE-Sim can express (one image, square stride, no dilation, zero

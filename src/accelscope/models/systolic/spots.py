@@ -28,14 +28,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from pydantic import Field, model_validator
 
-from accelscope.arch.spec import ArchSpec, SpecSection
+from accelscope.arch.spec import ArchSpec, MemoryLevel, SpecSection
 from accelscope.energy import Pricing, dram_accesses
 from accelscope.models.array_form import array_form
 from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
@@ -119,7 +120,7 @@ class SpotsSpec(ArchSpec):
                                  f"{holders or 'none'}")
         return self
 
-    def sram_for(self, tensor: str):
+    def sram_for(self, tensor: str) -> MemoryLevel:
         return next(m for m in self.memory if tensor in m.holds)
 
 
@@ -205,14 +206,16 @@ class ModeResult:
     imbalance: float      # (max - avg) / max * n / (n - 1) over the PE rows' work
 
 
-def _geometry(mf: int, np_: int, units: int, p: SpotsParams):
+def _geometry(mf: int, np_: int, units: int, p: SpotsParams,
+              ) -> tuple[int, int, int, int, int]:
     rows_u = p.unit_rows // units
     fcap = rows_u * p.result_registers
     width = units * p.unit_cols
     return rows_u, fcap, math.ceil(mf / fcap), width, math.ceil(np_ / width)
 
 
-def _weight_blocks(wnz: torch.Tensor, fcap: int, fg: int, wb: int):
+def _weight_blocks(wnz: torch.Tensor, fcap: int, fg: int, wb: int,
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per group and filter group: column non-zero (B, fg, kd), block non-zero
     (B, fg, nb, kd) over blocks of ``wb`` filters."""
     b, mf, kd = wnz.shape
@@ -332,7 +335,8 @@ def _filter_group_bits(wnz: torch.Tensor, p: SpotsParams, fcap: int) -> torch.Te
     col_nz, block_nz = _weight_blocks(wnz, fcap, fg, p.weight_block)
     m2 = col_nz.sum(dim=2) * block_nz.shape[2]
     values = block_nz.sum(dim=(2, 3)) * p.weight_block * p.weight_value_bits
-    return kd + m2 + values
+    bits: torch.Tensor = kd + m2 + values
+    return bits
 
 
 def _weight_storage_bits(wnz: torch.Tensor, p: SpotsParams, fcap: int) -> int:
@@ -407,7 +411,8 @@ def evaluate(layer: LayerWorkload, spec: SpotsSpec) -> LayerResult:
     return _gemm_layer(layer, spec, pricing, prov)
 
 
-def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing, prov) -> LayerResult:
+def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing,
+                prov: Mapping[str, str]) -> LayerResult:
     """A multiply-and-sum GConv on the IM2COL unit and the systolic GEMM."""
     g = layer.gconv
     p, c = spec.spots, spec.compute
@@ -430,10 +435,11 @@ def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing, prov) -
             elem_cycles = max(1.0 / (n * p.pu_elems_per_cycle) for n in p.im2col_pus[:u])
         results[u] = _schedule(wnz, xnz, layer.input_density, np_, u, p, c.cycles_per_op,
                                c.pipeline_depth, elem_cycles, hw_reads)
-    totals = {u: {"cycles": m.cycles, "gemm": m.gemm_cycles, "im2col": m.im2col_cycles,
-                  "issued": m.macs_issued, "gated": m.macs_gated, "k_total": m.k_total,
-                  "k_kept": m.k_kept, "wreads": m.weight_reads, "imb": [m.imbalance]}
-              for u, m in results.items()}
+    totals: dict[int, dict[str, Any]] = {
+        u: {"cycles": m.cycles, "gemm": m.gemm_cycles, "im2col": m.im2col_cycles,
+            "issued": m.macs_issued, "gated": m.macs_gated, "k_total": m.k_total,
+            "k_kept": m.k_kept, "wreads": m.weight_reads, "imb": [m.imbalance]}
+        for u, m in results.items()}
     best = min(p.modes, key=lambda u: (totals[u]["cycles"], u))
     t = totals[best]
     cycles = max(int(t["cycles"]), 1)
@@ -446,7 +452,7 @@ def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing, prov) -
                              "dropped a non-zero product")
     useful = min(useful, issued - int(t["gated"]))  # statistical estimates may overshoot
     macs_skipped = g.macs - issued
-    details = {"mode": "tall" if best == 1 else f"split x{best}", "units": best,
+    details: dict[str, Any] = {"mode": "tall" if best == 1 else f"split x{best}", "units": best,
                "gemm_cycles": int(t["gemm"]), "im2col_cycles": int(t["im2col"]),
                "k_steps": int(t["k_total"]), "k_steps_kept": int(t["k_kept"]),
                "load_imbalance": max(t["imb"]) if t["imb"] else 0.0,
@@ -505,7 +511,7 @@ def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing, prov) -
 
 
 def _vector_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing,
-                  prov) -> LayerResult:
+                  prov: Mapping[str, str]) -> LayerResult:
     """Pooling, element-wise and per-channel layers: on the vector unit (our addition)."""
     g = layer.gconv
     c, p = spec.compute, spec.spots
