@@ -220,9 +220,9 @@ def test_skipping_idle_pe_tilings_loses_nothing(specs, df):
     # the search enumerates only tilings where no spatial factor can grow; the full
     # enumeration must never find a cheaper mapping
     spec = specs[df]
-    from accelscope.models.eyeriss.model import _energies
+    from accelscope.models.eyeriss.common import word_energies
 
-    en = _energies(get_table(spec.energy_table), 16)
+    en = word_energies(get_table(spec.energy_table), 16)
     for g in (_conv(N=2, C=5, K=7, H=9, W=9), _conv(C=3, K=12, H=11, W=11, R=5, S=5,
                                                       stride=2)):
         L = edf._layer(g)

@@ -55,8 +55,8 @@ def compare(batch: int = 16, network: str = "alexnet-caffe",
     ``batch`` on every dataflow's equal-area preset. Dense (no gating, no RLC): the ISCA
     2016 comparison counts every MAC and word."""
     from accelscope.arch import load_arch
-    from accelscope.models.eyeriss.model import EyerissSpec
     from accelscope.models.eyeriss.model import evaluate as ev
+    from accelscope.models.eyeriss.spec import EyerissSpec
     from accelscope.workload import zoo
     from accelscope.workload.lower import lower
 

@@ -63,10 +63,12 @@ from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
 from accelscope.models.common import spec_provenance, useful_macs
 from accelscope.models.contract import LayerWorkload, UnsupportedLayerError
+from accelscope.models.eyeriss.common import real_count, real_rows, shape, word_energies
+from accelscope.models.eyeriss.spec import rf_words
 from accelscope.results import Access, LayerResult
 
 if TYPE_CHECKING:
-    from accelscope.models.eyeriss.model import EyerissSpec
+    from accelscope.models.eyeriss.spec import EyerissSpec
     from accelscope.workload.gconv import GConv
 
 # A GConv group in the paper's letters (``_layer``): int dimensions, plus ``rows_real``, an
@@ -118,67 +120,6 @@ def equal_area_glb_bytes(rf_bytes_per_pe: int, *, pes: int = 256, ref_rf_bytes: 
 
 
 # -- spec checks ---------------------------------------------------------------------------------
-def rf_words(spec: EyerissSpec) -> int:
-    ep = spec.eyeriss
-    return ep.ifmap_spad_words + ep.filter_spad_words + ep.psum_spad_words
-
-
-def check_spec(spec: EyerissSpec) -> None:
-    """Raise ``ValueError`` (naming the field and the fix) when an Eyeriss spec with a
-    non-RS dataflow is inconsistent."""
-    ep, c = spec.eyeriss, spec.compute
-    df = ep.dataflow
-    if len(c.array) != 2:
-        raise ValueError(f"compute.array must be [rows, cols], got {list(c.array)}")
-    if c.macs_per_pe != 1:
-        raise ValueError("compute.macs_per_pe must be 1: a PE issues one MAC per cycle")
-    need = {"ws": ("filter_spad_words",), "os_a": ("psum_spad_words",),
-            "os_b": ("psum_spad_words",), "os_c": ("psum_spad_words",), "nlr": ()}[df]
-    for f in need:
-        if getattr(ep, f) < 1:
-            raise ValueError(f"eyeriss.{f} is 0 but dataflow {df!r} keeps that operand in the "
-                             "PE's register file: give it at least 1 word")
-    if df == "ws" and (ep.ifmap_spad_words or ep.psum_spad_words):
-        raise ValueError("eyeriss.ifmap_spad_words and eyeriss.psum_spad_words must be 0 for "
-                         "dataflow 'ws' (its RF holds weights only); move those words to "
-                         "filter_spad_words or to the GLB")
-    if df in ("os_a", "os_b", "os_c") and ep.filter_spad_words:
-        raise ValueError(f"eyeriss.filter_spad_words must be 0 for dataflow {df!r} (its RF "
-                         "holds the partial sum and input FIFOs); move the words to the GLB")
-    if df == "nlr" and rf_words(spec):
-        raise ValueError("eyeriss.ifmap_spad_words, filter_spad_words and psum_spad_words "
-                         "must all be 0 for dataflow 'nlr' (no local reuse: no RF)")
-    names = [m.name for m in spec.memory]
-    words = rf_words(spec)
-    if words:
-        if names != ["spad", "glb"]:
-            raise ValueError(f"memory must list the levels 'spad' then 'glb', got {names}")
-        want = words * c.operand_bits // 8 * math.prod(c.array)
-        if spec.memory[0].size_bytes != want:
-            raise ValueError(f"memory[0].size_bytes (spad) is {spec.memory[0].size_bytes} but "
-                             f"{words} RF words of {c.operand_bits} bits in "
-                             f"{math.prod(c.array)} PEs take {want}; make them agree")
-    elif names != ["glb"]:
-        raise ValueError(f"memory must list only the level 'glb' for dataflow {df!r} (no RF), "
-                         f"got {names}")
-    glb = spec.memory[-1]
-    if ep.glb_filter_bytes != 0:
-        raise ValueError(f"eyeriss.glb_filter_bytes must be 0 for dataflow {df!r}: its GLB is "
-                         "one buffer shared by inputs, weights and partial sums")
-    if glb.size_bytes < ep.glb_bank_bytes:
-        raise ValueError(f"memory[{len(names) - 1}].size_bytes (glb) {glb.size_bytes} is "
-                         f"smaller than one bank (eyeriss.glb_bank_bytes "
-                         f"{ep.glb_bank_bytes})")
-    for f, why in (("zero_gating", "zero gating"), ("rlc", "run-length coding")):
-        if getattr(ep, f):
-            raise ValueError(f"eyeriss.{f} must be false for dataflow {df!r}: {why} is "
-                             "modelled for 'rs' only")
-    if ep.strip_mining != "search":
-        raise ValueError(f"eyeriss.strip_mining must be 'search' for dataflow {df!r}: its "
-                         "strip height is always a search parameter")
-
-
-# -- search spaces -------------------------------------------------------------------------------
 def _tuples(limits: tuple[int, ...], budget: int, maximal: bool = True
             ) -> Iterator[tuple[int, ...]]:
     """Every tuple x with 1 <= x[i] <= limits[i] and prod(x) <= budget; with ``maximal``
@@ -214,11 +155,10 @@ def _cdiv(a: Any, b: Any) -> Any:
 
 
 def _layer(g: GConv) -> LayerDims:
-    from accelscope.models.eyeriss.model import _real_count, _real_rows, _shape
 
-    d: LayerDims = _shape(g)
-    d["rows_real"] = _real_rows(g, d["span_r"])
-    d["cols_real"] = int(_real_count(0, d["W_in"], g.padding[1], g.W, g.input_dilation[1]))
+    d: LayerDims = shape(g)
+    d["rows_real"] = real_rows(g, d["span_r"])
+    d["cols_real"] = int(real_count(0, d["W_in"], g.padding[1], g.W, g.input_dilation[1]))
     d["macs_group"] = d["N"] * d["M"] * d["C"] * d["E"] * d["F"] * d["R"] * d["S"]
     d["outs"] = d["N"] * d["M"] * d["E"] * d["F"]
     return d
@@ -434,7 +374,6 @@ def evaluate_dataflow(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     """Evaluate one GConv with the spec's (non-RS) dataflow: counts, energy by component
     (``compute`` = ALU, ``spad`` = RF, ``array``, ``glb`` = buffer, ``dram``), cycles, and the
     chosen mapping in ``details['mapping']``."""
-    from accelscope.models.eyeriss.model import _energies
 
     g = layer.gconv
     ep, cs = spec.eyeriss, spec.compute
@@ -451,7 +390,7 @@ def evaluate_dataflow(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     L = _layer(g)
     table = get_table(spec.energy_table)
     bits = int(cs.operand_bits)
-    en = _energies(table, bits)
+    en = word_energies(table, bits)
     if spec.dram.energy_pj_per_bit is not None:
         en["dram"] = spec.dram.energy_pj_per_bit * bits
     found = search(df, L, spec, en)

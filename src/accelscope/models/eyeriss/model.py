@@ -37,117 +37,22 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import Field, model_validator
 
-from accelscope.arch.spec import ArchSpec, SpecSection
-from accelscope.energy import EnergyTable, dram_accesses, get_table
+from accelscope.energy import dram_accesses, get_table
 from accelscope.energy import provenance as energy_provenance
 from accelscope.models.common import spec_provenance, useful_macs
 from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
+from accelscope.models.eyeriss.common import real_count, real_rows, shape, word_energies
+from accelscope.models.eyeriss.dataflows import evaluate_dataflow
+from accelscope.models.eyeriss.spec import EyerissSpec
 from accelscope.results import Access, LayerResult
 from accelscope.sparsity.formats import EyerissRLC
 from accelscope.workload.execute import gconv_fast
 from accelscope.workload.gconv import GConv
-
-
-class EyerissParams(SpecSection):
-    """Row-stationary array parameters (JSSC 2017 §III-IV)."""
-
-    dataflow: Literal["rs", "ws", "os_a", "os_b", "os_c", "nlr"] = Field(
-        description="Dataflow: 'rs' (row stationary); the ISCA 2016 comparison dataflows "
-                    "'ws' (weight stationary), 'os_a' / 'os_b' / 'os_c' (output stationary "
-                    "SOC-MOP / MOC-MOP / MOC-SOP) and 'nlr' (no local reuse), modelled in "
-                    "models/eyeriss/dataflows.py [choice]")
-    ifmap_spad_words: int = Field(ge=0, description="Input-activation spad per PE (rs: >= 1; "
-                                                    "os_*: input FIFO words) [words]")
-    filter_spad_words: int = Field(ge=0, description="Filter spad per PE (rs: >= 1; ws: the "
-                                                     "weights a PE holds) [words]")
-    psum_spad_words: int = Field(ge=0, description="Partial-sum spad per PE (rs, os_*: >= 1) "
-                                                   "[words]")
-    glb_bank_bytes: int = Field(
-        ge=1, description="Size of one GLB bank; a bank holds either inputs or partial sums "
-                          "for a whole layer [bytes]")
-    glb_filter_bytes: int = Field(
-        ge=0, description="Part of the GLB that holds filters (the rest is banks for inputs "
-                          "and partial sums); one pass's filters must fit [bytes]")
-    ifmap_bus_words: int = Field(ge=1, description="Input words the GLB multicasts to the "
-                                                   "array per cycle (16-b GIN: 1) [words/cycle]")
-    filter_bus_words: int = Field(ge=1, description="Filter words delivered to the spads per "
-                                                    "cycle (64-b GIN: 4) [words/cycle]")
-    psum_bus_words: int = Field(ge=1, description="Partial sums moved between GLB and array "
-                                                  "per cycle, each direction (64-b GIN/GON: "
-                                                  "4) [words/cycle]")
-    zero_gating: bool = Field(description="Gate the filter-spad read and the MAC of a zero "
-                                          "input (energy only, no cycles) [flag]")
-    rlc: bool = Field(description="Run-length code feature maps in DRAM (5-bit run, 16-bit "
-                                  "level, 3 pairs per 64-bit word), except the network input "
-                                  "[flag]")
-    overlap_filter_dram: bool = Field(
-        description="Filters stream from DRAM during processing (the filter GLB preloads the "
-                    "next pass); input and output feature-map transfers never overlap "
-                    "processing [flag]")
-    strip_mining: Literal["when_needed", "search"] = Field(
-        description="'when_needed': a PE set spans all E output rows unless that does not fit "
-                    "the array, then the strip height is searched (JSSC Sec. IV-A); "
-                    "'search': the strip height is always a search parameter [choice]")
-    objective: Literal["energy", "delay"] = Field(
-        description="What the mapping search minimises first (the other breaks ties) "
-                    "[choice]")
-    static_power_w: float = Field(ge=0, description="Power drawn regardless of activity, "
-                                                    "added as energy over the layer's time [W]")
-    static_power_source: str = Field(min_length=1, description="Where static_power_w comes "
-                                                               "from [text]")
-
-
-class EyerissSpec(ArchSpec):
-    """Eyeriss: row-stationary PE array, spads, GLB, RLC DRAM interface."""
-
-    model: Literal["eyeriss"] = Field(description="Always 'eyeriss' for this spec class "
-                                                  "[name]")
-    eyeriss: EyerissParams = Field(description="Row-stationary parameters [section]")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> EyerissSpec:
-        if self.eyeriss.dataflow != "rs":  # the ISCA 2016 comparison dataflows
-            from accelscope.models.eyeriss.dataflows import check_spec
-
-            check_spec(self)
-            return self
-        for f in ("ifmap_spad_words", "filter_spad_words", "psum_spad_words"):
-            if getattr(self.eyeriss, f) < 1:
-                raise ValueError(f"eyeriss.{f} is 0; the row-stationary dataflow needs at "
-                                 "least 1 word")
-        if len(self.compute.array) != 2:
-            raise ValueError(f"compute.array must be [rows, cols], got "
-                             f"{list(self.compute.array)}")
-        if self.compute.macs_per_pe != 1:
-            raise ValueError("compute.macs_per_pe must be 1: an Eyeriss PE issues one MAC "
-                             "per cycle")
-        names = [m.name for m in self.memory]
-        if names != ["spad", "glb"]:
-            raise ValueError(f"memory must list the levels 'spad' then 'glb', got {names}")
-        spad, glb = self.memory
-        words = (self.eyeriss.ifmap_spad_words + self.eyeriss.filter_spad_words
-                 + self.eyeriss.psum_spad_words)
-        want = words * self.compute.operand_bits // 8 * math.prod(self.compute.array)
-        if spad.size_bytes != want:
-            raise ValueError(f"memory.spad.size_bytes is {spad.size_bytes} but the spads "
-                             f"({words} words of {self.compute.operand_bits} bits per PE, "
-                             f"{math.prod(self.compute.array)} PEs) take {want}; make them "
-                             "agree")
-        if self.eyeriss.glb_filter_bytes >= glb.size_bytes:
-            raise ValueError(f"eyeriss.glb_filter_bytes {self.eyeriss.glb_filter_bytes} "
-                             f"leaves no GLB for feature maps (glb is {glb.size_bytes} B)")
-        return self
-
-    @property
-    def fmap_banks(self) -> int:
-        return (self.memory[1].size_bytes - self.eyeriss.glb_filter_bytes) \
-            // self.eyeriss.glb_bank_bytes
 
 
 # -- mapping ------------------------------------------------------------------------------------
@@ -197,20 +102,12 @@ class _Counts:
     dram_ofmap_words: float
 
 
-def _shape(g: GConv) -> dict[str, int]:
-    """The group's dimensions in the paper's letters."""
-    return {"N": g.N, "M": g.K, "C": g.C, "E": g.P, "F": g.Q, "R": g.R, "S": g.S,
-            "Uh": g.stride[0], "Uw": g.stride[1], "G": g.G,
-            "W_in": (g.Q - 1) * g.stride[1] + (g.S - 1) * g.dilation[1] + 1,
-            "span_r": (g.R - 1) * g.dilation[0] + 1, "span_s": (g.S - 1) * g.dilation[1] + 1}
-
-
 def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
                 n_values: range | None = None) -> dict[str, np.ndarray] | None:
     """Every legal mapping as numpy arrays (one entry per candidate), with its counts;
     ``n_values`` restricts the images per pass (the search walks them one at a time so that
     memory stays bounded for large batches)."""
-    d = _shape(g)
+    d = shape(g)
     N, M, C, E, F, R, S, Uh, G, W_in = (d[k] for k in ("N", "M", "C", "E", "F", "R", "S",
                                                           "Uh", "G", "W_in"))
     # a dilated window: the PE slides over the whole span of its filter row, and a set's
@@ -306,8 +203,8 @@ def _candidates(g: GConv, spec: EyerissSpec, weights: bool, operands: int,
     array = spad_ifmap_w + spad_filter_w + passes * psum_pass * (R - 1) + glb_psum_w + glb_psum_r
     # DRAM (words, before compression): per (image chunk, strip, group chunk, filter group
     # of m) the strip's input rows are read, unless all C channels of them stay resident
-    rows_total = _real_rows(g, span_r)[e]  # padding is generated on chip, not read from DRAM
-    cols_real = int(_real_count(0, W_in, g.padding[1], g.W, g.input_dilation[1]))
+    rows_total = real_rows(g, span_r)[e]  # padding is generated on chip, not read from DRAM
+    cols_real = int(real_count(0, W_in, g.padding[1], g.W, g.input_dilation[1]))
     whole_in = n * C * gs * rows_strip * W_in * operands
     resident = np.ceil(whole_in / bank_words) + psum_banks <= banks
     refetch = np.where(resident, 1, -(-M // m))
@@ -366,48 +263,12 @@ def _candidate_energy(cand: dict[str, np.ndarray], macs: int, gate: float, rf_pe
     return e
 
 
-def _real_count(lo: int | np.ndarray, hi: int | np.ndarray, start: int, n: int, step: int
-                ) -> np.ndarray:
-    """How many of the real positions start, start + step, ..., start + (n-1)*step lie in
-    [lo, hi) (arrays of ranges): inserted zeros and padding are not real."""
-    lo_k = np.maximum(-(-(np.asarray(lo) - start) // step), 0)
-    hi_k = np.minimum(-(-(np.asarray(hi) - start) // step), n)
-    count: np.ndarray = np.clip(hi_k - lo_k, 0, None)
-    return count
-
-
-def _real_rows(g: GConv, R: int) -> np.ndarray:
-    """For every strip height e (index), the rows of the real input (no padding, no inserted
-    zeros) that all strips of a layer read together, strips overlapping by R - stride rows
-    (R: the window's span in rows)."""
-    E, Uh, top, H, di = g.P, g.stride[0], g.padding[0], g.H, g.input_dilation[0]
-    out = np.zeros(E + 1, dtype=np.int64)
-    for e in range(1, E + 1):
-        lo = np.arange(0, E, e) * Uh  # first padded row of each strip
-        hi = lo + (np.minimum(e, E - np.arange(0, E, e)) - 1) * Uh + R
-        out[e] = int(_real_count(lo, hi, top, H, di).sum())
-    return out
-
-
-def _energies(table: EnergyTable, bits: int) -> dict[str, float]:
-    """Per-word energies of the Eyeriss table at ``bits``-wide words (memory scales with
-    width, the MAC does not)."""
-    scale = bits / 16
-    return {"mac": table.lookup("mac_16b").value,
-            "rf": table.lookup("rf_16b").value * scale,
-            "array": table.lookup("array_16b").value * scale,
-            "glb": table.lookup("glb_16b").value * scale,
-            "dram": table.lookup("dram_16b").value * scale}
-
-
 def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     g = layer.gconv
     if not isinstance(spec, EyerissSpec):
         raise UnsupportedLayerError("eyeriss", g, "the spec is not an Eyeriss spec "
                                     "(model: eyeriss)")
     if spec.eyeriss.dataflow != "rs":  # the ISCA 2016 comparison dataflows
-        from accelscope.models.eyeriss.dataflows import evaluate_dataflow
-
         return evaluate_dataflow(layer, spec)
     ep, c = spec.eyeriss, spec.compute
     Ha, Wa = c.array
@@ -426,7 +287,7 @@ def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
         g, R=math.ceil(g.R / rchunks), S=math.ceil(g.S / schunks), C=g.C * chunks)
     table = get_table(spec.energy_table)
     bits = int(c.operand_bits)
-    en = _energies(table, bits)
+    en = word_energies(table, bits)
     if spec.dram.energy_pj_per_bit is not None:
         en["dram"] = spec.dram.energy_pj_per_bit * bits
     # data-dependent factors: zero inputs (gating) and RLC sizes
