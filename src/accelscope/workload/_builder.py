@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -20,6 +21,7 @@ from accelscope.workload.gconv import (
     GConv,
     PostOp,
     View,
+    ViewOp,
     act,
     conv_out_size,
     shape4,
@@ -104,7 +106,7 @@ class ChainBuilder:
         self.nodes.append(node)
         return node.output
 
-    def _gconv(self, at: Origin, x: str, out_shape: Sequence[int], **fields) -> str:
+    def _gconv(self, at: Origin, x: str, out_shape: Sequence[int], **fields: Any) -> str:
         name = self.unique(at.name)
         N, CI, H, W = self._s4(x)
         node = GConv(name=name, N=N, H=H, W=W, input=x, output=name,
@@ -250,7 +252,8 @@ class ChainBuilder:
 
     # -- pooling ---------------------------------------------------------------------------
     def _pool(self, at: Origin, x: str, reduce_op: str, k: Sequence[int], stride: Sequence[int],
-              padding: Sequence[int], dilation: Sequence[int], mean_pad=(0, 0, 0, 0)) -> str:
+              padding: Sequence[int], dilation: Sequence[int],
+              mean_pad: Sequence[int] = (0, 0, 0, 0)) -> str:
         N, CH, H, W = self._s4(x)
         R, S = int(k[0]), int(k[1])
         pt, pl, pb, pr = (int(p) for p in padding)
@@ -322,7 +325,8 @@ class ChainBuilder:
         """``a (op) b`` for two activations, broadcasting the smaller one (op: add or mul)."""
         sa, sb = self.shapes[a], self.shapes[b]
         try:
-            out_shape = tuple(torch.broadcast_shapes(sa, sb))
+            # torch.broadcast_shapes is unannotated
+            out_shape = tuple(torch.broadcast_shapes(sa, sb))  # type: ignore[no-untyped-call]
         except RuntimeError as exc:
             raise ShapeError(f"{at.where()}: shapes {sa} and {sb} do not broadcast") from exc
         if sa != out_shape:
@@ -341,7 +345,7 @@ class ChainBuilder:
                            post_ops=tuple(post_ops))
 
     # -- layout ----------------------------------------------------------------------------
-    def _view(self, at: Origin, op: str, inputs: Sequence[str], shape: Sequence[int],
+    def _view(self, at: Origin, op: ViewOp, inputs: Sequence[str], shape: Sequence[int],
               params: Sequence[int], moves_data: bool) -> str:
         name = self.unique(at.name)
         return self._emit(View(name, op, tuple(inputs), name, tuple(int(p) for p in params),
@@ -439,7 +443,7 @@ class ChainBuilder:
         return self.eltwise(at, x, den, "mul")
 
 
-def _replace(node: GConv, **changes) -> GConv:
+def _replace(node: GConv, **changes: Any) -> GConv:
     from dataclasses import replace
 
     return replace(node, **changes)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import nn
@@ -42,7 +43,7 @@ class DigitsCNN(nn.Module):
         x = torch.relu(self.conv1(x))
         x = self.pool(torch.relu(self.conv2(x)))
         x = torch.relu(self.conv3(x))
-        return self.fc(x.flatten(1))
+        return cast(torch.Tensor, self.fc(x.flatten(1)))
 
 
 def digits_data(split: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
@@ -77,7 +78,7 @@ def train(seed: int = 0, epochs: int = 60, batch: int = 64, lr: float = 3e-3) ->
             idx = perm[i:i + batch]
             opt.zero_grad()
             loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]  # Tensor.backward is unannotated
             opt.step()
     return model.eval()
 

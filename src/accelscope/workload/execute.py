@@ -8,8 +8,8 @@ general im2col path (``gconv_reference``) that tests check the fast paths agains
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal, overload
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, cast, overload
 
 import torch
 import torch.nn.functional as F
@@ -53,17 +53,18 @@ def _apply_post_ops(y: torch.Tensor, post_ops: Sequence[PostOp],
                     params: Mapping[str, torch.Tensor]) -> torch.Tensor:
     for p in post_ops:
         if p.kind in ("scale", "bias"):
+            v: torch.Tensor | float
             if p.tensor is not None:
                 v = params[p.tensor].to(y.dtype).reshape(1, -1, *([1] * (y.dim() - 2)))
             else:
-                v = p.value
+                v = cast(float, p.value)  # a scale or bias without a tensor has a value
             y = y * v if p.kind == "scale" else y + v
         else:
-            y = _ACT[p.fn](y, **dict(p.params))
+            y = _ACT[cast(str, p.fn)](y, **dict(p.params))  # an activation names its fn
     return y
 
 
-_ACT = {
+_ACT: dict[str, Callable[..., torch.Tensor]] = {
     "relu": lambda y: F.relu(y),
     "clip": lambda y, min, max: torch.clamp(y, min, max),
     "leaky_relu": lambda y, negative_slope: F.leaky_relu(y, negative_slope),
@@ -82,10 +83,11 @@ _ACT = {
 
 def _operand(g: GConv, params: Mapping[str, torch.Tensor], env: Mapping[str, torch.Tensor],
              dtype: torch.dtype) -> torch.Tensor | None:
+    # a weight or tensor operand is named (g.operand is set)
     if g.operand_kind == "weight":
-        return params[g.operand].to(dtype)
+        return params[cast(str, g.operand)].to(dtype)
     if g.operand_kind == "tensor":
-        return env[g.operand].reshape(shape4(env[g.operand].shape))
+        return env[cast(str, g.operand)].reshape(shape4(env[cast(str, g.operand)].shape))
     return None
 
 
@@ -98,16 +100,19 @@ def gconv_reference(g: GConv, x: torch.Tensor, operand: torch.Tensor | None) -> 
     xp = prepare_input(x, g)
     cols = F.unfold(xp, (g.R, g.S), dilation=g.dilation, stride=g.stride)  # N, G*C*R*S, L
     cols = cols.reshape(g.N, g.G, 1, g.C * g.R * g.S, g.P * g.Q)
+    # a weight or tensor operand is passed in; a mul or add map has one
+    b: torch.Tensor | None
     if g.operand_kind == "weight":
-        b = operand.reshape(1, g.G, g.K, g.C * g.R * g.S, 1)
+        b = cast(torch.Tensor, operand).reshape(1, g.G, g.K, g.C * g.R * g.S, 1)
     elif g.operand_kind == "tensor":
-        b = operand.expand(g.N, g.G, g.P, g.Q).reshape(g.N, g.G, 1, 1, g.P * g.Q)
+        b = cast(torch.Tensor, operand).expand(g.N, g.G, g.P, g.Q).reshape(g.N, g.G, 1, 1,
+                                                                             g.P * g.Q)
     else:
         b = None
     if g.map_op == "mul":
-        m = cols * b
+        m = cols * cast(torch.Tensor, b)
     elif g.map_op == "add":
-        m = cols + b
+        m = cols + cast(torch.Tensor, b)
     else:
         m = cols.expand(g.N, g.G, g.K, g.C * g.R * g.S, g.P * g.Q)
     if g.reduce_op == "max":
@@ -124,17 +129,19 @@ def gconv_reference(g: GConv, x: torch.Tensor, operand: torch.Tensor | None) -> 
 
 def gconv_fast(g: GConv, x: torch.Tensor, operand: torch.Tensor | None) -> torch.Tensor:
     if g.operand_kind == "tensor":
-        return x * operand if g.map_op == "mul" else x + operand
+        t = cast(torch.Tensor, operand)  # a tensor operand is passed in
+        return x * t if g.map_op == "mul" else x + t
     if g.map_op == "pass" and g.reduce_op == "none":
         return x
     simple_pad = (g.pad_mode == "zeros" and g.input_dilation == (1, 1) and g.pad_value == 0
                   and g.padding[0] == g.padding[2] and g.padding[1] == g.padding[3]
                   and min(g.padding) >= 0)
     if g.map_op == "mul" and g.reduce_op == "sum" and g.operand_kind == "weight":
+        weight = cast(torch.Tensor, operand)  # a weight operand is passed in
         if simple_pad:
-            return F.conv2d(x, operand, None, g.stride, (g.padding[0], g.padding[1]),
+            return F.conv2d(x, weight, None, g.stride, (g.padding[0], g.padding[1]),
                             g.dilation, g.G)
-        return F.conv2d(prepare_input(x, g), operand, None, g.stride, 0, g.dilation, g.G)
+        return F.conv2d(prepare_input(x, g), weight, None, g.stride, 0, g.dilation, g.G)
     if g.map_op == "pass" and g.reduce_op == "max":
         pt, pl, pb, pr = g.padding
         if (g.C == 1 and g.K == 1 and g.R * g.S > 1 and g.pad_mode == "zeros"
@@ -201,8 +208,11 @@ def execute(chain: Chain, inputs: torch.Tensor | Sequence[torch.Tensor], *,
             ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]: ...
 
 
-def execute(chain, inputs, *, keep_intermediates=False, dtype=None, reference=False,
-            transform=None):
+def execute(chain: Chain, inputs: torch.Tensor | Sequence[torch.Tensor], *,
+            keep_intermediates: bool = False, dtype: torch.dtype | None = None,
+            reference: bool = False, transform: Any = None
+            ) -> (torch.Tensor | tuple[torch.Tensor, ...]
+                  | tuple[torch.Tensor | tuple[torch.Tensor, ...], dict[str, torch.Tensor]]):
     """Run ``chain`` on ``inputs`` and return its output (a tuple if it has several).
 
     ``keep_intermediates=True`` returns ``(output, tensors)`` where ``tensors`` maps every
@@ -235,8 +245,8 @@ def execute(chain, inputs, *, keep_intermediates=False, dtype=None, reference=Fa
         for node in chain.nodes:
             if isinstance(node, GConv):
                 y = run_gconv(node, env[node.input], params, env, reference)
-                ins = (node.input, node.operand) if node.operand_kind == "tensor" \
-                    else (node.input,)
+                ins: tuple[str, ...] = (node.input, cast(str, node.operand)) \
+                    if node.operand_kind == "tensor" else (node.input,)  # a tensor is named
             else:
                 y = run_view(node, [env[t] for t in node.inputs])
                 ins = node.inputs

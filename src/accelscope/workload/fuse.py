@@ -11,10 +11,11 @@ floating-point rounding.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any, cast
 
 import torch
 
-from accelscope.workload.gconv import Chain, GConv, PostOp
+from accelscope.workload.gconv import Chain, GConv, Node, PostOp
 
 
 def _is_pointwise(g: GConv) -> bool:
@@ -34,18 +35,18 @@ def _foldable_into_weights(p: GConv) -> bool:
 
 
 def _merge(p: GConv, g: GConv, params: dict[str, torch.Tensor]) -> GConv:
-    label = dict(origin_op=f"{p.origin_op}+{g.origin_op}",
-                 module_path=f"{p.module_path}+{g.module_path}", output=g.output)
+    label: dict[str, Any] = dict(origin_op=f"{p.origin_op}+{g.origin_op}",
+                                 module_path=f"{p.module_path}+{g.module_path}", output=g.output)
     if _is_pointwise(g):
         return replace(p, post_ops=p.post_ops + g.post_ops, **label)
-    scale = params[g.operand].reshape(-1)
+    scale = params[cast(str, g.operand)].reshape(-1)  # a channel affine has a weight
     if _foldable_into_weights(p):
-        w = params[p.operand]
+        w = params[cast(str, p.operand)]  # foldable: p has a weight operand
         w_new = w * scale.to(w.dtype).reshape(-1, 1, 1, 1)
         wname = f"{p.name}_wfold"
         params[wname] = w_new
         post: list[PostOp] = []
-        bias = None
+        bias: torch.Tensor | None = None
         for op in p.post_ops:  # all bias: sum them into one per-channel vector
             v = params[op.tensor] if op.tensor is not None else torch.tensor(op.value)
             bias = v if bias is None else bias + v
@@ -68,8 +69,8 @@ def _merge(p: GConv, g: GConv, params: dict[str, torch.Tensor]) -> GConv:
 def fuse(chain: Chain) -> Chain:
     """Return a chain with point-wise and per-channel GConvs fused into their producers."""
     params = dict(chain.params)
-    nodes: list = list(chain.nodes)
-    index = {n.output: i for i, n in enumerate(nodes)}
+    nodes: list[Node | None] = list(chain.nodes)
+    index = {n.output: i for i, n in enumerate(chain.nodes)}
     consumers = {t: len(info.consumers) for t, info in chain.tensors.items()}
     protected = set(chain.outputs) | set(chain.inputs)
     removed: set[str] = set()

@@ -282,7 +282,7 @@ def shape4(shape: Sequence[int]) -> tuple[int, int, int, int]:
     """The canonical ``(N, C, H, W)`` form in which a GConv reads or writes a tensor."""
     shape = tuple(int(s) for s in shape)
     if len(shape) == 4:
-        return shape  # type: ignore[return-value]
+        return shape
     if len(shape) == 2:
         return (shape[0], shape[1], 1, 1)
     if len(shape) == 3:
@@ -586,9 +586,10 @@ def _check_view(v: View, chain: Chain) -> list[str]:
         else:
             dim, start, stop, step = v.params
             n = len(range(start, min(stop, ins[0][dim]), step))
-            want = tuple(n if d == dim else s for d, s in enumerate(ins[0]))
-            if want != out:
-                errs.append(f"{where}: slice of {ins[0]} by {v.params} gives {want}, not {out}")
+            want_shape = tuple(n if d == dim else s for d, s in enumerate(ins[0]))
+            if want_shape != out:
+                errs.append(f"{where}: slice of {ins[0]} by {v.params} gives {want_shape}, "
+                            f"not {out}")
     else:
         errs.append(f"{where}: unknown view op {v.op!r}")
     return errs

@@ -4,11 +4,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from accelscope.errors import InputFileError, ShapeError
+
+if TYPE_CHECKING:
+    from accelscope.workload.zoo import ZooModel
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -24,8 +29,13 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 
 def resolve_model(model: str, input_shape: str | tuple[int, ...] | None, batch: int | None,
-                  weights: str | Path | None, seed: int):
-    """Resolve MODEL (zoo name or .onnx path) to (module or None, onnx path or None, input)."""
+                  weights: str | Path | None, seed: int
+                  ) -> tuple[ZooModel | None, Path | None, Any]:
+    """Resolve MODEL (zoo name or .onnx path) to (module or None, onnx path or None, input).
+
+    The third item is the example input tensor (or None) for a zoo model, and the input shape
+    tuple (or None) for an ONNX file.
+    """
     from accelscope.workload import zoo
 
     shape = (parse_shape(input_shape) if isinstance(input_shape, str)
@@ -44,7 +54,8 @@ def resolve_model(model: str, input_shape: str | tuple[int, ...] | None, batch: 
     return zm, None, x if isinstance(x, torch.Tensor) else None
 
 
-def input_tensor(spec: str, zm, onnx_shape, seed: int):
+def input_tensor(spec: str, zm: ZooModel | None, onnx_shape: Sequence[int] | None,
+                 seed: int) -> torch.Tensor | None:
     """--input: 'random' (seeded N(0, 1)) or an image file resized to the model's input."""
     shape = zm.input_shape if zm is not None else onnx_shape
     if spec == "random":

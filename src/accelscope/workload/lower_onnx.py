@@ -24,7 +24,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import numpy as np
 import torch
@@ -38,6 +38,9 @@ from accelscope.errors import (
 from accelscope.workload._builder import ChainBuilder, Origin
 from accelscope.workload.fuse import fuse
 from accelscope.workload.gconv import Chain, GConv, PostOp, act
+
+if TYPE_CHECKING:
+    from onnx import ModelProto, NodeProto, ValueInfoProto
 
 _FLOAT_TYPES = {1: "float32", 10: "float16", 11: "float64", 16: "bfloat16"}
 _ISSUE = "export the model with opset 11-21 from a supported framework, or file an issue"
@@ -53,10 +56,10 @@ class _Pad:
     node: str
 
 
-def _attrs(node) -> dict[str, Any]:
+def _attrs(node: NodeProto) -> dict[str, Any]:
     from onnx import helper
 
-    out = {}
+    out: dict[str, Any] = {}
     for a in node.attribute:
         v = helper.get_attribute_value(a)
         if isinstance(v, bytes):
@@ -73,7 +76,7 @@ def _to_torch(value: Any) -> torch.Tensor:
 
 
 class _Lowerer:
-    def __init__(self, model, builder: ChainBuilder, opset: int, label: str,
+    def __init__(self, model: ModelProto, builder: ChainBuilder, opset: int, label: str,
                  inferred: Mapping[str, tuple[int, ...]]):
         self.model = model
         self.b = builder
@@ -90,14 +93,14 @@ class _Lowerer:
         self.fused_act: dict[int, tuple[str, str]] = {}
 
     # -- value access ----------------------------------------------------------------------
-    def _where(self, node) -> str:
+    def _where(self, node: NodeProto) -> str:
         return f"node {node.name or node.output[0]!r} ({node.op_type})"
 
-    def unsupported(self, node, what: str, hint: str = "") -> UnsupportedOpError:
+    def unsupported(self, node: NodeProto, what: str, hint: str = "") -> UnsupportedOpError:
         fix = hint or _ISSUE
         return UnsupportedOpError(f"{self.label}: {self._where(node)}: {what}; {fix}")
 
-    def _lookup(self, node, name: str) -> str | torch.Tensor | _Pad:
+    def _lookup(self, node: NodeProto, name: str) -> str | torch.Tensor | _Pad:
         for table in (self.act, self.const, self.pads):
             if name in table:
                 return table[name]
@@ -107,14 +110,14 @@ class _Lowerer:
                             "earlier node produces (the graph is not in topological order or "
                             "is malformed); run onnx.checker on it")
 
-    def _has(self, node, i: int) -> bool:
+    def _has(self, node: NodeProto, i: int) -> bool:
         return i < len(node.input) and node.input[i] != ""
 
-    def x(self, node, i: int = 0) -> str:
+    def x(self, node: NodeProto, i: int = 0) -> str:
         """Input ``i`` as an activation (a chain tensor name)."""
         return self._as_act(node, node.input[i], i)
 
-    def _as_act(self, node, name: str, i: int) -> str:
+    def _as_act(self, node: NodeProto, name: str, i: int) -> str:
         v = self._lookup(node, name)
         if isinstance(v, _Pad):
             raise self.unsupported(
@@ -125,13 +128,22 @@ class _Lowerer:
                                    "an activation is expected")
         return v
 
-    def x_or_pad(self, node) -> tuple[str, _Pad | None]:
+    def x_or_pad(self, node: NodeProto) -> tuple[str, _Pad | None]:
         v = self._lookup(node, node.input[0])
         if isinstance(v, _Pad):
             return v.src, v
         return self.x(node, 0), None
 
-    def c(self, node, i: int, what: str, required: bool = True) -> torch.Tensor | None:
+    @overload
+    def c(self, node: NodeProto, i: int, what: str,
+          required: Literal[True] = ...) -> torch.Tensor: ...
+
+    @overload
+    def c(self, node: NodeProto, i: int, what: str,
+          required: bool) -> torch.Tensor | None: ...
+
+    def c(self, node: NodeProto, i: int, what: str,
+          required: bool = True) -> torch.Tensor | None:
         """Input ``i`` as a constant (None when absent and not required)."""
         if not self._has(node, i):
             if required:
@@ -144,7 +156,8 @@ class _Lowerer:
                 "constant (initializer) values are lowered there")
         return v
 
-    def ints(self, node, attrs: dict, key: str, i: int | None) -> list[int] | None:
+    def ints(self, node: NodeProto, attrs: dict[str, Any], key: str,
+             i: int | None) -> list[int] | None:
         """An int list given as attribute ``key`` (older opsets) or as input ``i`` (newer)."""
         if key in attrs:
             return [int(v) for v in np.atleast_1d(attrs[key])]
@@ -152,7 +165,8 @@ class _Lowerer:
             return [int(v) for v in self.c(node, i, key).reshape(-1).tolist()]
         return None
 
-    def scalar(self, node, attrs: dict, key: str, i: int | None) -> float | None:
+    def scalar(self, node: NodeProto, attrs: dict[str, Any], key: str,
+               i: int | None) -> float | None:
         if key in attrs:
             return float(attrs[key])
         if i is not None and self._has(node, i):
@@ -163,7 +177,7 @@ class _Lowerer:
             return float(t.reshape(()))
         return None
 
-    def origin(self, node, idx: int, suffix: str = "") -> Origin:
+    def origin(self, node: NodeProto, idx: int, suffix: str = "") -> Origin:
         base = node.name or f"{node.op_type}_{idx}"
         return Origin(f"{base}{suffix}", node.op_type, node.name or node.output[0])
 
@@ -205,7 +219,7 @@ class _Lowerer:
             raise LoweringError(f"{self.label}: the graph has no outputs")
         return outputs
 
-    def _bind(self, node, outs: Sequence[Any]) -> None:
+    def _bind(self, node: NodeProto, outs: Sequence[Any]) -> None:
         for i, name in enumerate(node.output):
             if not name:
                 continue
@@ -228,7 +242,7 @@ class _Lowerer:
             else:
                 self.const[name] = v
 
-    def _node(self, idx: int, node, at: Origin) -> Sequence[Any]:
+    def _node(self, idx: int, node: NodeProto, at: Origin) -> Sequence[Any]:
         if node.domain not in ("", "ai.onnx"):
             raise self.unsupported(node, f"operator {node.domain}::{node.op_type} is outside "
                                    "the standard ONNX domain",
@@ -270,7 +284,7 @@ class _Lowerer:
         out = handler(node, at, _attrs(node))
         return out if isinstance(out, (list, tuple)) else [out]
 
-    def _constant(self, node) -> torch.Tensor:
+    def _constant(self, node: NodeProto) -> torch.Tensor:
         from onnx import numpy_helper
 
         a = node.attribute[0]
@@ -282,7 +296,7 @@ class _Lowerer:
         dtype = {"value_float": np.float32, "value_floats": np.float32}.get(a.name, np.int64)
         return _to_torch(np.asarray(v, dtype=dtype))
 
-    def _fold(self, node) -> list[torch.Tensor]:
+    def _fold(self, node: NodeProto) -> list[torch.Tensor]:
         """Evaluate a node whose inputs are all constants with ONNX's reference evaluator."""
         from onnx.reference import ReferenceEvaluator
 
@@ -334,7 +348,7 @@ class _Lowerer:
             a, b = g.node[i].input
             for c_, x_ in ((a, b), (b, a)):
                 if c_ in values and abs(values[c_] - value) < 1e-4 * abs(value):
-                    return x_
+                    return cast(str, x_)  # an input name
             return None
 
         for ie, e in enumerate(g.node):
@@ -393,8 +407,9 @@ class _Lowerer:
             self.fused_act[im] = (x, "silu" if n.op_type == "Sigmoid" else "hardswish")
 
     # -- convolutions ----------------------------------------------------------------------
-    def _auto_pads(self, node, a: dict, hw: Sequence[int], k: Sequence[int],
-                   s: Sequence[int], d: Sequence[int]) -> tuple[int, int, int, int]:
+    def _auto_pads(self, node: NodeProto, a: dict[str, Any], hw: Sequence[int],
+                   k: Sequence[int], s: Sequence[int], d: Sequence[int]
+                   ) -> tuple[int, int, int, int]:
         mode = a.get("auto_pad", "NOTSET") or "NOTSET"
         if mode == "NOTSET":
             p = [int(v) for v in a.get("pads", [0, 0, 0, 0])]
@@ -413,14 +428,14 @@ class _Lowerer:
             hi.append(big if mode == "SAME_UPPER" else small)
         return lo[0], lo[1], hi[0], hi[1]
 
-    def _spatial(self, node, x: str, what: str) -> tuple[int, int]:
+    def _spatial(self, node: NodeProto, x: str, what: str) -> tuple[int, int]:
         shape = self.b.shapes[x]
         if len(shape) != 4:
             raise self.unsupported(node, f"{what} on a tensor of shape {shape}; only 2-D "
                                    "layers on (N, C, H, W) tensors are lowered")
         return shape[2], shape[3]
 
-    def op_Conv(self, node, at: Origin, a: dict) -> str:
+    def op_Conv(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x, pad = self.x_or_pad(node)
         w = self.c(node, 1, "weight")
         bias = self.c(node, 2, "bias", required=False)
@@ -433,7 +448,7 @@ class _Lowerer:
         d = tuple(a.get("dilations", (1, 1)))
         if pad is not None:
             hw = (hw[0] + pad.pads[0] + pad.pads[2], hw[1] + pad.pads[1] + pad.pads[3])
-        pads = self._auto_pads(node, a, hw, k, s, d)
+        pads: tuple[int, ...] = self._auto_pads(node, a, hw, k, s, d)
         mode = "zeros"
         if pad is not None:
             if pad.mode == "constant":
@@ -446,7 +461,7 @@ class _Lowerer:
                 mode = {"reflect": "reflect", "edge": "replicate", "wrap": "circular"}[pad.mode]
         return self.b.conv2d(at, x, w, bias, s, pads, d, int(a.get("group", 1)), mode)
 
-    def op_ConvTranspose(self, node, at: Origin, a: dict) -> str:
+    def op_ConvTranspose(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         w = self.c(node, 1, "weight")
         bias = self.c(node, 2, "bias", required=False)
@@ -480,7 +495,7 @@ class _Lowerer:
         return self.b.conv_transpose2d(at, x, w, bias, s, (pads[0], pads[1]), outpad,
                                        int(a.get("group", 1)), d)
 
-    def op_Gemm(self, node, at: Origin, a: dict) -> str:
+    def op_Gemm(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         if len(self.b.shapes[x]) != 2:
             raise self.unsupported(node, f"Gemm on a tensor of shape {self.b.shapes[x]}")
@@ -502,7 +517,7 @@ class _Lowerer:
             bias = bias.reshape(out_f) * beta if beta != 1.0 else bias.reshape(out_f)
         return self.b.linear(at, x, w.contiguous(), bias)
 
-    def op_MatMul(self, node, at: Origin, a: dict) -> str:
+    def op_MatMul(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         w = self.c(node, 1, "weight (B)")
         if w.dim() != 2:
@@ -519,7 +534,7 @@ class _Lowerer:
         return self.b.reshape(at, y, (*shape[:-1], int(w.shape[1])))
 
     # -- normalisation and activations -----------------------------------------------------
-    def op_BatchNormalization(self, node, at: Origin, a: dict) -> str:
+    def op_BatchNormalization(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         if a.get("training_mode", 0):
             raise self.unsupported(node, "BatchNormalization in training mode",
                                    "export the model in eval mode (model.eval())")
@@ -528,23 +543,23 @@ class _Lowerer:
         mean, var = self.c(node, 3, "mean"), self.c(node, 4, "var")
         return self.b.batch_norm(at, x, mean, var, scale, b, float(a.get("epsilon", 1e-5)))
 
-    def _act(self, node, at: Origin, fn: str, **params: float) -> str:
+    def _act(self, node: NodeProto, at: Origin, fn: str, **params: float) -> str:
         return self.b.activation(at, self.x(node), fn, **params)
 
-    def op_Sqrt(self, node, at, a):
+    def op_Sqrt(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         return self._act(node, at, "pow", exponent=0.5)
 
-    def op_LeakyRelu(self, node, at, a):
+    def op_LeakyRelu(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         return self._act(node, at, "leaky_relu", negative_slope=float(a.get("alpha", 0.01)))
 
-    def op_Gelu(self, node, at, a):
+    def op_Gelu(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         approx = a.get("approximate", "none")
         return self._act(node, at, "gelu_tanh" if approx == "tanh" else "gelu")
 
-    def op_Neg(self, node, at, a):
+    def op_Neg(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         return self.b.affine(at, self.x(node), -1.0, None)
 
-    def op_HardSigmoid(self, node, at, a):
+    def op_HardSigmoid(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         alpha, beta = float(a.get("alpha", 0.2)), float(a.get("beta", 0.5))
         if abs(alpha - 1 / 6) < 1e-7 and beta == 0.5:
             return self._act(node, at, "hardsigmoid")
@@ -552,7 +567,7 @@ class _Lowerer:
                                                    PostOp("bias", value=beta),
                                                    act("clip", min=0.0, max=1.0)])
 
-    def op_Elu(self, node, at, a):
+    def op_Elu(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         """``relu(x) + alpha * (exp(min(x, 0)) - 1)``: two point-wise GConvs and an add."""
         alpha = float(a.get("alpha", 1.0))
         x = self.x(node)
@@ -562,14 +577,14 @@ class _Lowerer:
         pos = self.b.activation(self.origin(node, 0, "_pos"), x, "relu")
         return self.b.eltwise(at, pos, neg, "add")
 
-    def op_PRelu(self, node, at, a):
+    def op_PRelu(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         slope = self.c(node, 1, "slope")
         if slope.numel() != 1:
             raise self.unsupported(node, "PRelu with a per-channel slope",
                                    "only a single shared slope (nn.PReLU()) is lowered")
         return self._act(node, at, "leaky_relu", negative_slope=float(slope.reshape(())))
 
-    def op_Clip(self, node, at, a):
+    def op_Clip(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         lo = self.scalar(node, a, "min", 1)
         hi = self.scalar(node, a, "max", 2)
         if lo == 0 and hi is None:
@@ -577,13 +592,13 @@ class _Lowerer:
         return self._act(node, at, "clip", min=-math.inf if lo is None else lo,
                          max=math.inf if hi is None else hi)
 
-    def op_Pow(self, node, at, a):
+    def op_Pow(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         e = self.c(node, 1, "exponent")
         if e.numel() != 1:
             raise self.unsupported(node, "Pow with a non-scalar exponent")
         return self._act(node, at, "pow", exponent=float(e.reshape(())))
 
-    def op_Softmax(self, node, at, a):
+    def op_Softmax(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         shape = self.b.shapes[x]
         axis = int(a.get("axis", -1 if self.opset >= 13 else 1)) % len(shape)
@@ -595,7 +610,7 @@ class _Lowerer:
             axis = 1  # e.g. axis=-1 of (N, C): the channel dim
         return self.b.softmax(at, x, axis)
 
-    def op_LRN(self, node, at, a):
+    def op_LRN(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         size = int(a["size"])
         if size % 2 == 0:
             raise self.unsupported(node, f"LRN with an even size {size} (its window is placed "
@@ -604,41 +619,45 @@ class _Lowerer:
                                           float(a.get("beta", 0.75)), float(a.get("bias", 1.0)))
 
     # -- element-wise ----------------------------------------------------------------------
-    def _binary(self, node, at: Origin, op: str) -> str:
+    def _binary(self, node: NodeProto, at: Origin, op: str) -> str:
         lhs = self._lookup(node, node.input[0])
         rhs = self._lookup(node, node.input[1])
         for v in (lhs, rhs):
             if isinstance(v, _Pad):
                 self.x(node, 0 if v is lhs else 1)  # raises the Pad message
+        # Past the loop neither side is a _Pad, and not both are constants (_node folds those):
+        # a side that is not an activation name (str) is a constant tensor, and vice versa.
         if op == "sub":
             if isinstance(rhs, str):
                 neg = self.b.affine(self.origin(node, 0, "_neg"), rhs, -1.0, None)
                 if isinstance(lhs, str):
                     return self.b.eltwise(at, lhs, neg, "add")
-                return self._const_op(node, at, neg, lhs, "add")
-            return self._const_op(node, at, lhs, -rhs, "add")
+                return self._const_op(node, at, neg, cast(torch.Tensor, lhs), "add")
+            return self._const_op(node, at, cast(str, lhs), -cast(torch.Tensor, rhs), "add")
         if op == "div":
             if isinstance(rhs, str):
                 inv = self.b.activation(self.origin(node, 0, "_inv"), rhs, "reciprocal")
                 if isinstance(lhs, str):
                     return self.b.eltwise(at, lhs, inv, "mul")
-                return self._const_op(node, at, inv, lhs, "mul")
-            return self._const_op(node, at, lhs, 1.0 / rhs.double(), "mul")
+                return self._const_op(node, at, inv, cast(torch.Tensor, lhs), "mul")
+            return self._const_op(node, at, cast(str, lhs),
+                                  1.0 / cast(torch.Tensor, rhs).double(), "mul")
         if isinstance(lhs, str) and isinstance(rhs, str):
             return self.b.eltwise(at, lhs, rhs, op)
         if isinstance(lhs, str):
-            return self._const_op(node, at, lhs, rhs, op)
-        return self._const_op(node, at, rhs, lhs, op)
+            return self._const_op(node, at, lhs, cast(torch.Tensor, rhs), op)
+        return self._const_op(node, at, cast(str, rhs), cast(torch.Tensor, lhs), op)
 
-    def _const_op(self, node, at: Origin, x: str, c: torch.Tensor, op: str) -> str:
+    def _const_op(self, node: NodeProto, at: Origin, x: str, c: torch.Tensor, op: str) -> str:
         """``x (op) c`` for a constant that is a scalar or one value per channel (dim 1)."""
         shape = self.b.shapes[x]
         c = c.float() if not c.is_floating_point() else c
         if c.numel() == 1:
             value: torch.Tensor | float = float(c.reshape(()))
         else:
-            try:
-                full = tuple(torch.broadcast_shapes(tuple(c.shape), shape))
+            try:  # torch.broadcast_shapes is unannotated
+                full = tuple(torch.broadcast_shapes(  # type: ignore[no-untyped-call]
+                    tuple(c.shape), shape))
             except RuntimeError:
                 full = None
             lead = len(shape) - c.dim()
@@ -654,7 +673,7 @@ class _Lowerer:
         return self.b.affine(at, x, value, None)
 
     # -- pooling ---------------------------------------------------------------------------
-    def _pool(self, node, at: Origin, a: dict, reduce_op: str) -> str:
+    def _pool(self, node: NodeProto, at: Origin, a: dict[str, Any], reduce_op: str) -> str:
         x, pad = self.x_or_pad(node)
         hw = self._spatial(node, x, node.op_type)
         k = tuple(int(v) for v in a["kernel_shape"])
@@ -699,34 +718,34 @@ class _Lowerer:
                              - (hw[i] + pads[i] + pads[i + 2])))
         if pad_value == 0.0 and reduce_op == "max" and any(extra):
             raise self.unsupported(node, "a zero Pad followed by a ceil_mode MaxPool")
-        out = self.b._pool(at, x, reduce_op, k, s,
-                           (pads[0], pads[1], pads[2] + extra[0], pads[3] + extra[1]), d,
-                           mean_pad)
+        pooled = self.b._pool(at, x, reduce_op, k, s,
+                              (pads[0], pads[1], pads[2] + extra[0], pads[3] + extra[1]), d,
+                              mean_pad)
         if reduce_op == "max" and pad_value == 0.0:
             last = self.b.nodes[-1]
             assert isinstance(last, GConv)
             self.b.nodes[-1] = replace(last, pad_value=0.0)
-        return out
+        return pooled
 
-    def op_MaxPool(self, node, at, a):
+    def op_MaxPool(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> list[str | None]:
         if int(a.get("storage_order", 0)):
             raise self.unsupported(node, "MaxPool with storage_order=1")
         return [self._pool(node, at, a, "max"), None]
 
-    def op_AveragePool(self, node, at, a):
+    def op_AveragePool(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         return self._pool(node, at, a, "mean")
 
-    def op_GlobalAveragePool(self, node, at, a):
+    def op_GlobalAveragePool(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         self._spatial(node, x, node.op_type)
         return self.b.global_pool(at, x, "mean", True)
 
-    def op_GlobalMaxPool(self, node, at, a):
+    def op_GlobalMaxPool(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         self._spatial(node, x, node.op_type)
         return self.b.global_pool(at, x, "max", True)
 
-    def _reduce(self, node, at, a, reduce_op: str) -> str:
+    def _reduce(self, node: NodeProto, at: Origin, a: dict[str, Any], reduce_op: str) -> str:
         x = self.x(node)
         rank = len(self.b.shapes[x])
         axes = self.ints(node, a, "axes", 1)
@@ -736,21 +755,21 @@ class _Lowerer:
                                    "of an (N, C, H, W) tensor is lowered, as global pooling")
         return self.b.global_pool(at, x, reduce_op, bool(a.get("keepdims", 1)))
 
-    def op_ReduceMean(self, node, at, a):
+    def op_ReduceMean(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         return self._reduce(node, at, a, "mean")
 
-    def op_ReduceMax(self, node, at, a):
+    def op_ReduceMax(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         return self._reduce(node, at, a, "max")
 
     # -- layout ----------------------------------------------------------------------------
-    def op_Flatten(self, node, at, a):
+    def op_Flatten(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         shape = self.b.shapes[x]
         axis = int(a.get("axis", 1)) % (len(shape) + 1) if a.get("axis", 1) < 0 \
             else int(a.get("axis", 1))
         return self.b.reshape(at, x, (math.prod(shape[:axis]), math.prod(shape[axis:])))
 
-    def op_Reshape(self, node, at, a):
+    def op_Reshape(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         src = self.b.shapes[x]
         want = [int(v) for v in self.c(node, 1, "shape").reshape(-1).tolist()]
@@ -761,16 +780,16 @@ class _Lowerer:
             want[want.index(-1)] = math.prod(src) // rest if rest else 0
         return self.b.reshape(at, x, want)
 
-    def op_Transpose(self, node, at, a):
+    def op_Transpose(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         perm = a.get("perm", list(reversed(range(len(self.b.shapes[x])))))
         return self.b.permute(at, x, perm)
 
-    def op_Concat(self, node, at, a):
+    def op_Concat(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         xs = [self.x(node, i) for i in range(len(node.input)) if node.input[i]]
         return self.b.concat(at, xs, int(a["axis"]))
 
-    def op_Split(self, node, at, a):
+    def op_Split(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> list[str]:
         x = self.x(node)
         shape = self.b.shapes[x]
         axis = int(a.get("axis", 0)) % len(shape)
@@ -787,11 +806,12 @@ class _Lowerer:
             start += size
         return outs
 
-    def op_Slice(self, node, at, a):
+    def op_Slice(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         shape = self.b.shapes[x]
-        starts = self.ints(node, a, "starts", 1)
-        ends = self.ints(node, a, "ends", 2)
+        # starts and ends are required inputs (attributes before opset 10) of a Slice
+        starts = cast(list[int], self.ints(node, a, "starts", 1))
+        ends = cast(list[int], self.ints(node, a, "ends", 2))
         axes = self.ints(node, a, "axes", 3) or list(range(len(starts)))
         steps = self.ints(node, a, "steps", 4) or [1] * len(starts)
         out = x
@@ -806,7 +826,7 @@ class _Lowerer:
             out = self.b.slice(at, out, ax, rng.start, rng.stop, sp)
         return out
 
-    def op_Squeeze(self, node, at, a):
+    def op_Squeeze(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         shape = self.b.shapes[x]
         axes = self.ints(node, a, "axes", 1)
@@ -814,7 +834,7 @@ class _Lowerer:
             {i for i, s in enumerate(shape) if s == 1}
         return self.b.reshape(at, x, [s for i, s in enumerate(shape) if i not in drop])
 
-    def op_Unsqueeze(self, node, at, a):
+    def op_Unsqueeze(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         out = list(self.b.shapes[x])
         axes = self.ints(node, a, "axes", 1) or []
@@ -823,22 +843,23 @@ class _Lowerer:
             out.insert(ax, 1)
         return self.b.reshape(at, x, out)
 
-    def op_Expand(self, node, at, a):
+    def op_Expand(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         shape = self.b.shapes[x]
         target = tuple(self.c(node, 1, "shape").reshape(-1).tolist())
-        if tuple(torch.broadcast_shapes(shape, target)) != shape:
+        # torch.broadcast_shapes is unannotated
+        if tuple(torch.broadcast_shapes(shape, target)) != shape:  # type: ignore[no-untyped-call]
             raise self.unsupported(node, f"Expand of {shape} to {target}",
                                    "only an Expand that leaves the shape unchanged is lowered")
         return x
 
-    def op_Cast(self, node, at, a):
+    def op_Cast(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         if int(a["to"]) != 1:
             raise self.unsupported(node, f"Cast of an activation to ONNX type {a['to']}",
                                    "lower the model in float32")
         return self.x(node)
 
-    def op_Gather(self, node, at, a):
+    def op_Gather(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         shape = self.b.shapes[x]
         axis = int(a.get("axis", 0)) % len(shape)
@@ -852,7 +873,7 @@ class _Lowerer:
             return self.b.reshape(at, out, [s for i, s in enumerate(shape) if i != axis])
         return out
 
-    def op_Pad(self, node, at, a) -> _Pad:
+    def op_Pad(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> _Pad:
         x = self.x(node)
         rank = len(self.b.shapes[x])
         mode = a.get("mode", "constant")
@@ -873,7 +894,7 @@ class _Lowerer:
             raise self.unsupported(node, f"Pad mode {mode!r}")
         return _Pad(x, (full[2], full[3], full[6], full[7]), mode, node.name or node.output[0])
 
-    def op_Resize(self, node, at, a):
+    def op_Resize(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         x = self.x(node)
         shape = self.b.shapes[x]
         mode = a.get("mode", "nearest")
@@ -917,7 +938,7 @@ class _Lowerer:
             return x
         return self.b.upsample_nearest(at, x, sh, sw)
 
-    def op_Upsample(self, node, at, a):
+    def op_Upsample(self, node: NodeProto, at: Origin, a: dict[str, Any]) -> str:
         return self.op_Resize(node, at, a)
 
 
@@ -961,7 +982,7 @@ def _nearest_replicates(coord: str, nearest: str, n: int, f: int) -> bool:
 # Loading and input shapes
 # ---------------------------------------------------------------------------------------
 
-def _load(model: Any):
+def _load(model: Any) -> tuple[ModelProto, str, str, Path | None]:
     """Return (ModelProto, label, default name); bad files raise InputFileError."""
     import onnx
 
@@ -987,7 +1008,7 @@ def _load(model: Any):
     return proto, str(path), path.stem, path
 
 
-def _check(proto, label: str, path: Path | None) -> None:
+def _check(proto: ModelProto, label: str, path: Path | None) -> None:
     import onnx
 
     if not proto.HasField("graph") or not proto.graph.node:
@@ -1006,16 +1027,16 @@ def _check(proto, label: str, path: Path | None) -> None:
                              "onnx.checker / onnxsim") from None
 
 
-def _graph_inputs(proto):
+def _graph_inputs(proto: ModelProto) -> list[ValueInfoProto]:
     inits = {i.name for i in proto.graph.initializer}
     inits |= {i.values.name for i in proto.graph.sparse_initializer}
     return [i for i in proto.graph.input if i.name not in inits]
 
 
-def _declared_shape(vi) -> list[int | str | None]:
+def _declared_shape(vi: ValueInfoProto) -> list[int | str | None] | None:
     t = vi.type.tensor_type
     if not t.HasField("shape"):
-        return None  # type: ignore[return-value]
+        return None
     dims: list[int | str | None] = []
     for d in t.shape.dim:
         if d.HasField("dim_value") and d.dim_value > 0:
@@ -1025,7 +1046,8 @@ def _declared_shape(vi) -> list[int | str | None]:
     return dims
 
 
-def _input_shapes(inputs, input_shape: Any, label: str) -> list[tuple[int, ...]]:
+def _input_shapes(inputs: Sequence[ValueInfoProto], input_shape: Any,
+                  label: str) -> list[tuple[int, ...]]:
     names = [i.name for i in inputs]
     if input_shape is None:
         overrides: list[Any] = [None] * len(inputs)
@@ -1050,7 +1072,7 @@ def _input_shapes(inputs, input_shape: Any, label: str) -> list[tuple[int, ...]]
         raise InputFileError(f"{label}: the graph has {len(inputs)} inputs {names} and "
                              f"{unset} declare no static shape; export the model with static "
                              "input shapes or pass input_shape={name: shape, ...} for them")
-    shapes = []
+    shapes: list[tuple[int, ...]] = []
     for vi, dec, ovr in zip(inputs, declared, overrides, strict=True):
         elem = vi.type.tensor_type.elem_type
         if elem not in _FLOAT_TYPES:
@@ -1072,11 +1094,11 @@ def _input_shapes(inputs, input_shape: Any, label: str) -> list[tuple[int, ...]]
             raise ShapeError(f"{label}: graph input {vi.name!r} has shape {shown}, which is "
                              "not fully static; pass input_shape=(N, C, H, W) (CLI: "
                              "--input-shape N,C,H,W)")
-        shapes.append(tuple(dec))  # type: ignore[arg-type]
+        shapes.append(cast(tuple[int, ...], tuple(dec)))  # every dim is an int (checked above)
     return shapes
 
 
-def _strip_large_initializers(m, max_elems: int = 4096) -> None:
+def _strip_large_initializers(m: ModelProto, max_elems: int = 4096) -> None:
     """Replace big initializers by typed graph inputs of the same shape.
 
     Shape inference serialises the whole model; for AlexNet's 61 M parameters that took most
@@ -1101,7 +1123,8 @@ def _strip_large_initializers(m, max_elems: int = 4096) -> None:
     m.graph.input.extend(typed)
 
 
-def _inferred_shapes(proto, inputs, shapes) -> dict[str, tuple[int, ...]]:
+def _inferred_shapes(proto: ModelProto, inputs: Sequence[ValueInfoProto],
+                     shapes: Sequence[tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
     """Static shapes from ONNX shape inference with the chosen input shapes (best effort)."""
     import onnx
 
@@ -1124,7 +1147,7 @@ def _inferred_shapes(proto, inputs, shapes) -> dict[str, tuple[int, ...]]:
     for vi in (*m.graph.value_info, *m.graph.output):
         dims = _declared_shape(vi)
         if dims is not None and all(isinstance(d, int) for d in dims):
-            out[vi.name] = tuple(dims)  # type: ignore[arg-type]
+            out[vi.name] = cast(tuple[int, ...], tuple(dims))  # every dim is an int
     return out
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import copy
 import math
 import operator
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
 import torch
 import torch.fx as fx
@@ -66,14 +66,15 @@ class _Root(nn.Module):
         super().__init__()
         self.layer = layer
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> Any:
         return self.layer(x)
 
 
 class _Args:
     """Positional/keyword access to a call's real values and chain names, by position+name."""
 
-    def __init__(self, args, kwargs, nargs, nkwargs):
+    def __init__(self, args: Sequence[Any], kwargs: Mapping[str, Any], nargs: Sequence[Any],
+                 nkwargs: Mapping[str, Any]) -> None:
         self.args, self.kwargs, self.nargs, self.nkwargs = args, kwargs, nargs, nkwargs
 
     def value(self, i: int, key: str | None = None, default: Any = None) -> Any:
@@ -91,7 +92,7 @@ class _Args:
         return None
 
 
-_ACT_MODULES: dict[type, Callable[[nn.Module], tuple[str, dict]]] = {
+_ACT_MODULES: dict[type, Callable[[nn.Module], tuple[str, dict[str, Any]]]] = {
     nn.ReLU: lambda m: ("relu", {}),
     nn.ReLU6: lambda m: ("clip", {"min": 0.0, "max": 6.0}),
     nn.Hardtanh: lambda m: ("clip", {"min": m.min_val, "max": m.max_val}),
@@ -148,7 +149,7 @@ class _Lowerer(fx.Interpreter):
 
     def _origin(self, n: fx.Node) -> Origin:
         if n.op == "call_module":
-            mod = self.module.get_submodule(n.target)
+            mod = self.module.get_submodule(cast(str, n.target))  # a module call names it
             return Origin(n.name, type(mod).__name__, str(n.target))
         stack = n.meta.get("nn_module_stack") or {}
         path = next(reversed(stack.values()))[0] if stack else ""
@@ -188,12 +189,12 @@ class _Lowerer(fx.Interpreter):
     # -- dispatch ------------------------------------------------------------------------
     def _lower(self, n: fx.Node, at: Origin, a: _Args, value: Any) -> Any:
         if n.op == "call_module":
-            mod = self.module.get_submodule(n.target)
+            mod = self.module.get_submodule(cast(str, n.target))  # a module call names it
             out = self._lower_module(mod, at, a, value)
         elif n.op == "call_function":
             out = self._lower_function(n.target, at, a, value)
         elif n.op == "call_method":
-            out = self._lower_method(n.target, at, a, value)
+            out = self._lower_method(cast(str, n.target), at, a, value)  # a method name
         else:  # pragma: no cover
             raise UnsupportedOpError(f"fx node kind {n.op!r}")
         if self._is_inplace(n, a) and isinstance(n.args[0], fx.Node) and isinstance(out, str):
@@ -202,9 +203,11 @@ class _Lowerer(fx.Interpreter):
 
     def _is_inplace(self, n: fx.Node, a: _Args) -> bool:
         if n.op == "call_method":
-            return n.target.endswith("_") and not n.target.endswith("__")
+            meth = cast(str, n.target)  # a method call names the method
+            return meth.endswith("_") and not meth.endswith("__")
         if n.op == "call_module":
-            return bool(getattr(self.module.get_submodule(n.target), "inplace", False))
+            return bool(getattr(self.module.get_submodule(cast(str, n.target)), "inplace",
+                                False))
         if n.target in (operator.iadd, operator.imul, operator.isub, operator.itruediv):
             return True
         return bool(a.kwargs.get("inplace", False))
@@ -231,7 +234,9 @@ class _Lowerer(fx.Interpreter):
             if len(a.args) > 1:
                 raise self._unsupported(at, "ConvTranspose2d(output_size=...)",
                                         "give output_padding in the module instead")
-            return self.b.conv_transpose2d(at, x, m.weight, m.bias, m.stride, m.padding,
+            # ConvTranspose2d takes no string padding: it is a tuple of ints
+            return self.b.conv_transpose2d(at, x, m.weight, m.bias, m.stride,
+                                           cast(tuple[int, ...], m.padding),
                                            m.output_padding, m.groups, m.dilation)
         if isinstance(m, nn.Linear):
             return self.b.linear(at, x, m.weight, m.bias)
@@ -239,7 +244,8 @@ class _Lowerer(fx.Interpreter):
             if m.training or m.running_mean is None:
                 raise self._unsupported(at, "BatchNorm2d in training mode / without running "
                                         "statistics", "call model.eval() before lowering")
-            return self.b.batch_norm(at, x, m.running_mean, m.running_var,
+            # running_var is registered together with running_mean
+            return self.b.batch_norm(at, x, m.running_mean, cast(torch.Tensor, m.running_var),
                                      m.weight if m.affine else None,
                                      m.bias if m.affine else None, m.eps)
         for cls, spec in _ACT_MODULES.items():
@@ -282,7 +288,9 @@ class _Lowerer(fx.Interpreter):
             "activations, pooling, Dropout, Flatten, Upsample(nearest), Softmax, "
             "LocalResponseNorm and ChannelShuffle; see docs/lowering.md for the full list")
 
-    def _conv(self, at, x, weight, bias, stride, padding, dilation, groups, padding_mode):
+    def _conv(self, at: Origin, x: str, weight: torch.Tensor, bias: torch.Tensor | None,
+              stride: int | Sequence[int], padding: str | int | Sequence[int],
+              dilation: int | Sequence[int], groups: int, padding_mode: str) -> str:
         if weight.dim() != 4:
             raise self._unsupported(at, f"{weight.dim() - 2}-D convolution",
                                     "only 2-D convolutions are lowered")
@@ -478,7 +486,8 @@ class _Lowerer(fx.Interpreter):
         return self.b.activation(at, x, "clip", min=-math.inf if lo is None else float(lo),
                                  max=math.inf if hi is None else float(hi))
 
-    def _split(self, at: Origin, x: str, value: Sequence[torch.Tensor], dim: int) -> tuple:
+    def _split(self, at: Origin, x: str, value: Sequence[torch.Tensor],
+               dim: int) -> tuple[str, ...]:
         outs, start = [], 0
         for i, part in enumerate(value):
             size = part.shape[dim]
@@ -550,7 +559,9 @@ class _Lowerer(fx.Interpreter):
                 chans = shape[1] if len(shape) >= 2 else 0
                 squeezed = c.reshape(-1)
                 per_channel = (c.dim() <= len(shape) and squeezed.numel() == chans and
-                               tuple(torch.broadcast_shapes(c.shape, shape)) == shape and
+                               # torch.broadcast_shapes is unannotated
+                               tuple(torch.broadcast_shapes(  # type: ignore[no-untyped-call]
+                                   c.shape, shape)) == shape and
                                c.shape[c.dim() - len(shape) + 1 if c.dim() == len(shape) else 0]
                                == chans)
                 if not per_channel:
@@ -585,7 +596,7 @@ _BINARY_METHODS = {"add": "add", "mul": "mul", "sub": "sub", "div": "div",
                    "__add__": "add", "__mul__": "mul", "__sub__": "sub", "__truediv__": "div",
                    "__radd__": "add", "__rmul__": "mul"}
 
-_ACT_FUNCTIONS: dict[Any, Callable[[_Args], tuple[str, dict]]] = {
+_ACT_FUNCTIONS: dict[Any, Callable[[_Args], tuple[str, dict[str, float]]]] = {
     F.relu: lambda a: ("relu", {}),
     torch.relu: lambda a: ("relu", {}),
     torch.relu_: lambda a: ("relu", {}),
@@ -607,7 +618,7 @@ _ACT_FUNCTIONS: dict[Any, Callable[[_Args], tuple[str, dict]]] = {
     torch.exp: lambda a: ("exp", {}),
     torch.reciprocal: lambda a: ("reciprocal", {}),
 }
-_ACT_METHODS: dict[str, tuple[str, dict]] = {
+_ACT_METHODS: dict[str, tuple[str, dict[str, float]]] = {
     "relu": ("relu", {}), "sigmoid": ("sigmoid", {}), "tanh": ("tanh", {}),
     "exp": ("exp", {}), "reciprocal": ("reciprocal", {}),
 }

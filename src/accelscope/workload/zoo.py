@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -53,7 +54,7 @@ class CaffeAlexNet(nn.Module):
 
     def __init__(self, num_classes: int = 1000):
         super().__init__()
-        lrn = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 1.0}
+        lrn: dict[str, Any] = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 1.0}
         self.features = nn.Sequential(
             nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(inplace=True),
             nn.LocalResponseNorm(**lrn), nn.MaxPool2d(3, 2),
@@ -71,7 +72,7 @@ class CaffeAlexNet(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(torch.flatten(self.features(x), 1))
+        return cast(torch.Tensor, self.classifier(torch.flatten(self.features(x), 1)))
 
 
 class Tiny(nn.Module):
@@ -95,7 +96,7 @@ class Tiny(nn.Module):
         y = torch.relu(self.bn1(self.conv1(x)))
         y = self.bn2(self.conv2(y))
         x = torch.relu(x + y)
-        return self.head(self.pool(x))
+        return cast(torch.Tensor, self.head(self.pool(x)))
 
 
 class TinyAllOps(nn.Module):
@@ -131,14 +132,14 @@ class TinyAllOps(nn.Module):
         z = self.avg(z)                                              # padded ceil-mode pool
         g = nn.functional.adaptive_avg_pool2d(z, 1).flatten(1)       # global avgpool
         m = nn.functional.adaptive_max_pool2d(torch.tanh(z), 1).flatten(1)
-        return self.fc(torch.cat([g, m], dim=1))
+        return cast(torch.Tensor, self.fc(torch.cat([g, m], dim=1)))
 
 
-def _tv(builder: str, **kwargs) -> Callable[[], nn.Module]:
+def _tv(builder: str, **kwargs: Any) -> Callable[[], nn.Module]:
     def build() -> nn.Module:
         import torchvision.models as tvm
 
-        return getattr(tvm, builder)(weights=None, **kwargs)
+        return cast(nn.Module, getattr(tvm, builder)(weights=None, **kwargs))
 
     return build
 
@@ -185,7 +186,7 @@ def names() -> list[str]:
     return list(_ZOO)
 
 
-def describe() -> list[dict]:
+def describe() -> list[dict[str, Any]]:
     """One row per model (name, input_shape, description, source) without building any."""
     return [{"name": n, "input_shape": e.input_shape, "description": e.description,
              "source": e.source} for n, e in _ZOO.items()]
@@ -209,7 +210,8 @@ def _redraw_bn_statistics(module: nn.Module, gen: torch.Generator) -> None:
             if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None:
                 n = m.num_features
                 m.running_mean.copy_(0.1 * torch.randn(n, generator=gen))
-                m.running_var.copy_(0.5 + torch.rand(n, generator=gen))
+                # running_var is registered together with running_mean
+                cast(torch.Tensor, m.running_var).copy_(0.5 + torch.rand(n, generator=gen))
                 if m.affine:
                     m.weight.copy_(0.75 + 0.5 * torch.rand(n, generator=gen))
                     m.bias.copy_(0.1 * torch.randn(n, generator=gen))
