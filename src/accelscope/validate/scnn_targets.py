@@ -22,8 +22,17 @@ from __future__ import annotations
 
 import functools
 import statistics
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from accelscope.validate import Target, register
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from accelscope.arch import ArchSpec
+    from accelscope.models.contract import LayerWorkload
+    from accelscope.models.scnn.spec import ScnnSpec
 
 PAPER = ("Parashar et al., 'SCNN: An Accelerator for Compressed-sparse Convolutional Neural "
          "Networks', ISCA 2017 (arXiv 1708.04485)")
@@ -43,7 +52,7 @@ NETWORKS = {"alexnet": ("alexnet-caffe", _HAN_ALEXNET),
 SWEEP_DENSITIES = tuple(round(0.1 * i, 1) for i in range(1, 11))
 
 
-def paper_spec(name: str, **scnn_updates):
+def paper_spec(name: str, **scnn_updates: Any) -> ArchSpec:
     """A preset as the paper evaluates it: activations kept on chip between layers."""
     from accelscope.arch import load_arch
 
@@ -53,7 +62,7 @@ def paper_spec(name: str, **scnn_updates):
 
 
 @functools.cache
-def _workloads(net: str):
+def _workloads(net: str) -> tuple[LayerWorkload, ...]:
     from accelscope.evaluate import build_workloads
     from accelscope.sparsity import prune_chain
     from accelscope.workload import zoo
@@ -88,7 +97,7 @@ def _energy_gain(arch: str) -> float:
 
 
 @functools.cache
-def _sweep():
+def _sweep() -> pd.DataFrame:
     from accelscope.report.density_sweep import density_sweep
 
     specs = [paper_spec(n) for n in ("scnn", "dcnn", "dcnn-opt")]
@@ -105,18 +114,20 @@ def _crossing(column: str, baseline: str = "dcnn") -> float:
     return crossing(_sweep(), column, baseline)
 
 
-def crossing(df, column: str, baseline: str = "dcnn", arch: str = "scnn") -> float:
+def crossing(df: pd.DataFrame, column: str, baseline: str = "dcnn", arch: str = "scnn") -> float:
     """Density where ``arch``'s ``column`` of a density sweep (``speedup`` or ``energy_rel``,
     relative to ``baseline``) crosses 1, by linear interpolation between swept densities
     (the highest crossing)."""
     s = df[df["arch"] == arch].sort_values("density")
-    dens = list(s["density"])
+    dens: list[float] = list(s["density"])
+    vals: list[float]
     if baseline == "dcnn":
         vals = list(s[column])
     else:  # energy relative to another arch of the sweep
         b = df[df["arch"] == baseline].sort_values("density")
         vals = [a / c for a, c in zip(s["energy_pj"], b["energy_pj"], strict=True)]
-    better = (lambda v: v > 1.0) if column == "speedup" else (lambda v: v < 1.0)
+    better: Callable[[float], bool] = ((lambda v: v > 1.0) if column == "speedup"
+                                       else (lambda v: v < 1.0))
     for i in range(len(dens) - 1, 0, -1):
         if better(vals[i - 1]) and not better(vals[i]):
             d0, d1, v0, v1 = dens[i - 1], dens[i], vals[i - 1], vals[i]
@@ -124,7 +135,7 @@ def crossing(df, column: str, baseline: str = "dcnn", arch: str = "scnn") -> flo
     return dens[-1] if better(vals[-1]) else dens[0]
 
 
-def _granular_spec():
+def _granular_spec() -> ArchSpec:
     """SCNN with 4 PEs of 16x16 multipliers (same 1,024 multipliers, accumulator and
     activation SRAM in all), the paper's coarse-grained design point."""
     from accelscope.arch import load_arch
@@ -150,14 +161,14 @@ def _fc_utilization() -> float:
     g = GConv(name="fc", N=1, G=1, K=1024, C=4096, H=1, W=1, P=1, Q=1, R=1, S=1, input="x",
               output="y", operand="w", operand_kind="weight")
     r = get_model("scnn").evaluate(synthetic_workload(g, 1.0, 0), paper_spec("scnn"))
-    return r.details["multiplier_utilization_compute"]
+    return cast(float, r.details["multiplier_utilization_compute"])
 
 
 def _area(part: str, arch: str = "scnn") -> float:
     from accelscope.arch import load_arch
-    from accelscope.models.scnn.model import area_mm2
+    from accelscope.models.scnn.spec import area_mm2
 
-    return area_mm2(load_arch(arch))[part]
+    return area_mm2(cast("ScnnSpec", load_arch(arch)))[part]
 
 
 _SETUP = ("pruned as in Han et al. (AlexNet, VGG-16) / 37 % (GoogLeNet), random-weight "

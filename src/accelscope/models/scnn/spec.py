@@ -1,0 +1,172 @@
+"""The SCNN / DCNN spec (PE grid, multiplier array, crossbar, accumulator banks, IARAM /
+OARAM, compressed formats) and its area model (16 nm, per-component unit areas)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from accelscope.arch.spec import ArchSpec, SpecSection
+
+PAPER = ("Parashar et al., 'SCNN: An Accelerator for Compressed-sparse Convolutional Neural "
+         "Networks', ISCA 2017 (arXiv 1708.04485)")
+LEVELS = ("accumulator", "weight_fifo", "iaram", "oaram")
+
+
+class ScnnParams(SpecSection):
+    """SCNN / DCNN parameters (per PE unless said otherwise)."""
+
+    weight_vector: int = Field(ge=1, description="F: weight entries one PE multiplies per "
+                                                 "cycle (a power of two) [count]")
+    activation_vector: int = Field(ge=1, description="I: activation entries one PE "
+                                                     "multiplies per cycle [count]")
+    accumulator_banks: int = Field(ge=1, description="A: accumulator banks per PE, a power of "
+                                                     "two and a multiple of 4F [count]")
+    accumulator_bank_entries: int = Field(ge=1, description="Partial sums one bank holds in "
+                                                            "one buffer half [elements]")
+    accumulator_double_buffered: bool = Field(
+        description="Two accumulator halves: the PPU drains one output group while the "
+                    "multipliers fill the other [flag]")
+    weight_fifo_entries: int = Field(ge=1, description="Weight FIFO depth in vectors of F "
+                                                       "weights; a weight block larger than "
+                                                       "the FIFO is re-streamed [count]")
+    skip_zeros: bool = Field(description="Multiply only the entries of the compressed streams "
+                                         "(SCNN); false: every element (DCNN) [flag]")
+    scatter_crossbar: bool = Field(
+        description="Products reach hashed accumulator banks through a crossbar: bank "
+                    "conflicts stall and the crossbar costs energy (SCNN); false: the dense "
+                    "dataflow's fixed, conflict-free routing (DCNN) [flag]")
+    gate_zero_products: bool = Field(description="Clock-gate the multiplier and accumulation "
+                                                 "of a product with a zero operand "
+                                                 "(DCNN-opt) [flag]")
+    onchip_activation_format: Literal["zrl", "dense"] = Field(
+        description="How IARAM/OARAM store activations: 'zrl' (values + 4-bit zero runs) or "
+                    "'dense' [choice]")
+    dram_activation_format: Literal["zrl", "dense"] = Field(
+        description="How activations travel to and from DRAM [choice]")
+    weight_format: Literal["zrl", "dense"] = Field(description="How weights are stored and "
+                                                               "streamed [choice]")
+    run_bits: int = Field(ge=1, le=8, description="Zero-run index width of the 'zrl' "
+                                                  "format [bits]")
+    inter_layer: Literal["dram", "on_chip"] = Field(
+        description="'dram': each layer reads its input from and writes its output to DRAM "
+                    "(docs/assumptions.md item 11, what the conformance kit checks); "
+                    "'on_chip': activations stay in IARAM/OARAM between layers, DRAM only "
+                    "for the network input and for tiles that do not fit (the paper) "
+                    "[choice]")
+    ppu_ops_per_cycle: int = Field(ge=1, description="Outputs (or pooling / element-wise "
+                                                     "operations) one PPU processes per "
+                                                     "cycle [ops/cycle]")
+    nonconv_on: Literal["ppu", "array"] = Field(
+        default="ppu",
+        description="Where GConvs that are not convolutions run: 'ppu', the per-PE "
+                    "post-processing units at ppu_ops_per_cycle; 'array', the Cartesian-product "
+                    "array in their GConv form (models.systolic.array_form: constant, scale or "
+                    "operand weights) with the same PT-IS-CP counting; default 'ppu', "
+                    "reported by defaults_used() [choice]")
+    halo_psums_per_cycle: int = Field(ge=1, description="Partial sums one PE sends to a "
+                                                        "neighbour per cycle "
+                                                        "[elements/cycle]")
+    crossbar_pj_per_bit: float = Field(ge=0, description="Energy of one bit of a product "
+                                                         "crossing the scatter crossbar "
+                                                         "[pJ/bit]")
+    crossbar_queue_depth: int = Field(
+        default=0, ge=0,
+        description="Products each accumulator bank's input queue holds behind the one it "
+                    "retires: a step issues while every bank's backlog is at most this; 0 is "
+                    "DNNsim's rule (a step takes as many cycles as its busiest bank); default "
+                    "0, reported by defaults_used() [count]")
+    conflict_exact_max_steps: int = Field(
+        ge=0, description="Count bank conflicts exactly, cycle by cycle, when a layer has at "
+                          "most this many multiplier steps; above it, estimate them from "
+                          "samples [count]")
+    conflict_samples: int = Field(
+        ge=1, description="Steps sampled per layer for the bank-conflict estimate, shared "
+                          "among the (weight fill, activation fill) classes by their step "
+                          "counts, at least 32 each [count]")
+    sample_seed: int = Field(ge=0, description="Seed of the bank-conflict sampler and of the "
+                                               "synthetic activations of statistical mode "
+                                               "[unitless]")
+
+
+class ScnnSpec(ArchSpec):
+    """SCNN (sparse) or DCNN / DCNN-opt (dense twins): PT-IS-CP dataflow on a PE grid."""
+
+    model: Literal["scnn"] = Field(description="Always 'scnn' for this spec class [name]")
+    scnn: ScnnParams = Field(description="SCNN parameters [section]")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScnnSpec:
+        p, c = self.scnn, self.compute
+        if len(c.array) != 2:
+            raise ValueError(f"compute.array must be [pe_rows, pe_cols], got {list(c.array)}")
+        if c.macs_per_pe != p.weight_vector * p.activation_vector:
+            raise ValueError(f"compute.macs_per_pe {c.macs_per_pe} must be F x I = "
+                             f"{p.weight_vector} x {p.activation_vector}")
+        f, a = p.weight_vector, p.accumulator_banks
+        if f & (f - 1) or a & (a - 1) or a % (4 * f):
+            raise ValueError(f"scnn: the bank hash needs F ({f}) and A ({a}) powers of two "
+                             "with A a multiple of 4F")
+        if p.skip_zeros and (p.onchip_activation_format, p.weight_format) != ("zrl", "zrl"):
+            raise ValueError("scnn.skip_zeros walks the compressed streams: it needs "
+                             "onchip_activation_format and weight_format 'zrl'")
+        names = [m.name for m in self.memory]
+        if sorted(names) != sorted(LEVELS):
+            raise ValueError(f"memory: an SCNN spec has exactly the levels {', '.join(LEVELS)}"
+                             f" (private per PE, banks = PEs); found {', '.join(names)}")
+        n_pe = c.array[0] * c.array[1]
+        for m in self.memory:
+            if m.banks != n_pe:
+                raise ValueError(f"memory {m.name}: banks must be the PE count {n_pe} (one "
+                                 f"private instance per PE), got {m.banks}")
+        acc = self.level("accumulator")
+        halves = 2 if p.accumulator_double_buffered else 1
+        want = n_pe * halves * a * p.accumulator_bank_entries * c.accumulator_bits // 8
+        if acc.size_bytes != want:
+            raise ValueError(f"memory accumulator: size_bytes must be PEs x halves x banks x "
+                             f"entries x accumulator_bits / 8 = {want}, got {acc.size_bytes}")
+        return self
+
+    @property
+    def n_pe(self) -> int:
+        return int(self.compute.array[0] * self.compute.array[1])
+
+    def per_pe_bytes(self, level: str) -> int:
+        m = self.level(level)
+        return m.size_bytes // m.banks
+
+
+# -- area (16 nm), per PE component ------------------------------------------------------------
+AREA_SOURCE = (f"{PAPER}, Table 4 as summarised in shared/references/spots_scnn_eyeriss.md "
+               "Sec. 2.2: PE 0.123 mm2, chip 7.9 mm2, multiplier array 0.008 mm2 (6 %), scatter "
+               "crossbar 0.026 mm2, memories 57 % [S]; the per-memory split (IARAM+OARAM 20 KB "
+               "0.031 mm2, weight FIFO 0.5 KB 0.004 mm2, accumulators 6 KB 0.036 mm2, other "
+               "0.018 mm2) is recalled [M], consistent with those totals")
+AREA_MM2_PER_KIB_ACT_SRAM = 0.031 / 20     # IARAM + OARAM
+AREA_MM2_PER_KIB_FIFO = 0.004 / 0.5        # weight FIFO (500 B = 50 x 4 x 20 bits)
+AREA_MM2_PER_KIB_ACCUMULATOR = 0.036 / 6   # 2 halves x 32 banks x 32 x 24 bits = 6 KiB
+AREA_MM2_PER_MULTIPLIER = 0.008 / 16       # 16-bit multiplier
+AREA_MM2_PER_CROSSPOINT = 0.026 / (16 * 32)  # 16 x 32 crossbar
+AREA_MM2_PE_OTHER = 0.018                  # PPU, control, halo links
+
+
+def area_mm2(spec: ScnnSpec) -> dict[str, float]:
+    """Area per PE component, the PE and the chip (PEs only) [mm2], from the Table 4 unit
+    areas scaled by this spec's sizes."""
+    p = spec.scnn
+    kib = {m: spec.per_pe_bytes(m) / 1024 for m in LEVELS}
+    mults = p.weight_vector * p.activation_vector
+    pe = {
+        "activation_sram": (kib["iaram"] + kib["oaram"]) * AREA_MM2_PER_KIB_ACT_SRAM,
+        "weight_fifo": kib["weight_fifo"] * AREA_MM2_PER_KIB_FIFO,
+        "multipliers": mults * AREA_MM2_PER_MULTIPLIER,
+        "scatter_crossbar": (mults * p.accumulator_banks * AREA_MM2_PER_CROSSPOINT
+                             if p.scatter_crossbar else 0.0),
+        "accumulators": kib["accumulator"] * AREA_MM2_PER_KIB_ACCUMULATOR,
+        "other": AREA_MM2_PE_OTHER,
+    }
+    out = {f"pe.{k}": v for k, v in pe.items()}
+    out["pe"] = sum(pe.values())
+    out["chip"] = out["pe"] * spec.n_pe
+    return out
