@@ -8,6 +8,8 @@ Stable API::
     model = accelscope.zoo.get("resnet50")
 """
 
+from types import ModuleType
+
 import accelscope.models.registry  # noqa: F401  (registers the built-in models and spec classes)
 from accelscope.api import execute, lower
 from accelscope.errors import (
@@ -24,7 +26,7 @@ from accelscope.workload.gconv import Chain, GConv, PostOp, TensorInfo, View
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> ModuleType:
     # ``accelscope.zoo`` imports torchvision: load it on first use, not at ``import accelscope``.
     if name == "zoo":
         import importlib

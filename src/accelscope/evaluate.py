@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import torch
 
@@ -74,23 +74,26 @@ def build_workloads(chain: Chain, inputs: torch.Tensor | Sequence[torch.Tensor] 
             output=y4 if actual else None, params=used,
             input_density=dens["input"], operand_density=dens["operand"],
             output_density=dens["output"], input_is_network_input=g.input in network_inputs,
-            index=i, operand_elems=_numel(chain, g.operand) if g.operand_kind == "tensor"
-            else 0))
+            index=i, operand_elems=_numel(chain, cast(str, g.operand))
+            if g.operand_kind == "tensor" else 0))  # a tensor operand is named
     return out
 
 
-def _numel(chain: Chain, tensor: str | None) -> int:
+def _numel(chain: Chain, tensor: str) -> int:
     n = 1
     for s in chain.tensors[tensor].shape:
         n *= s
     return n
 
 
-def _operand(g: GConv, chain: Chain, tensors: Mapping[str, torch.Tensor]):
+def _operand(g: GConv, chain: Chain, tensors: Mapping[str, torch.Tensor]
+             ) -> torch.Tensor | None:
+    # a weight or tensor operand is named (g.operand is set)
     if g.operand_kind == "weight":
-        return chain.params[g.operand]
+        weight: torch.Tensor = chain.params[cast(str, g.operand)]
+        return weight
     if g.operand_kind == "tensor" and tensors:
-        t = tensors[g.operand]
+        t = tensors[cast(str, g.operand)]
         return t.reshape(shape4(t.shape))
     return None
 
@@ -137,7 +140,7 @@ class PreparedNetwork:
     prune_warnings: tuple[str, ...] = ()
 
 
-def prepare_network(model: str, *, input_shape: Sequence[int] | None = None,
+def prepare_network(model: str, *, input_shape: str | tuple[int, ...] | None = None,
                     batch: int | None = None, weights: str | Path | None = None, seed: int = 0,
                     input: str = "random", prune: str | None = None,
                     mode: Literal["actual", "statistical"] = "actual",

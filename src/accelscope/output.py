@@ -29,6 +29,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
+from types import TracebackType
 from typing import Any
 
 from accelscope.errors import AccelscopeError
@@ -169,7 +170,8 @@ class RunOutput:
         _permissions(self._stage, 0o777)
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         stage, self._stage = self._stage, None
         if stage is None:
             return
@@ -210,7 +212,7 @@ class RunOutput:
 
     # -- commit -----------------------------------------------------------------------------
     def _commit(self, stage: Path) -> None:
-        entries = []
+        entries: list[dict[str, Any]] = []
         for rel in self._written:
             f = stage.joinpath(*rel.parts)
             if f.is_file():
@@ -281,7 +283,7 @@ def write_file(path: str | Path, data: str | bytes, flag: str = "output") -> Pat
     return path
 
 
-def atomic_target(path: str | Path, flag: str = "output"):
+def atomic_target(path: str | Path, flag: str = "output") -> _AtomicTarget:
     """A context manager yielding a temporary path beside ``path`` for a writer that needs a
     file name (e.g. matplotlib's ``savefig``); renamed over ``path`` on success."""
     return _AtomicTarget(check_file_target(path, flag))
@@ -300,7 +302,8 @@ class _AtomicTarget:
         self.tmp = Path(tmp)
         return self.tmp
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         assert self.tmp is not None
         if exc_type is None:
             _permissions(self.tmp, 0o666)

@@ -24,9 +24,12 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accelscope.errors import AccelscopeError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class ResultFormatError(AccelscopeError):
@@ -49,7 +52,7 @@ class Access:
         return self.read_bits + self.write_bits
 
 
-def _frozen_map(m: Mapping | None) -> Mapping:
+def _frozen_map(m: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(m or {}))
 
 
@@ -298,7 +301,7 @@ class NetworkResult(_Picklable):
         }
 
     # -- conversion ----------------------------------------------------------------------
-    def to_dataframe(self):
+    def to_dataframe(self) -> pd.DataFrame:
         """One row per layer (flat columns, see ``LayerResult.flat``)."""
         import pandas as pd
 

@@ -17,8 +17,9 @@ import difflib
 import functools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -43,7 +44,7 @@ class ArchError(AccelscopeError):
 
 
 # -- YAML with line numbers and duplicate-key checks ------------------------------------------
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types
     """Safe YAML loader that also reads ``1e9``, ``2.5E-3`` as floats (YAML 1.2 style)."""
 
 
@@ -242,7 +243,7 @@ def _message(cls: type[BaseModel], err: Mapping[str, Any]) -> tuple[Loc, str, bo
         close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else f"valid keys: {', '.join(names)}"
         return loc, f"unknown key; {hint}", True
-    text = {
+    text: Callable[[], str] | None = {
         "greater_than": lambda: f"must be > {_num(ctx.get('gt'))}, got {_got(value)}",
         "greater_than_equal": lambda: f"must be >= {_num(ctx.get('ge'))}, got {_got(value)}",
         "less_than": lambda: f"must be < {_num(ctx.get('lt'))}, got {_got(value)}",
@@ -272,7 +273,7 @@ def _message(cls: type[BaseModel], err: Mapping[str, Any]) -> tuple[Loc, str, bo
     return loc, msg + _describe(info), False
 
 
-def _validate(cls: type[ArchSpec], data: dict, filename: str,
+def _validate(cls: type[ArchSpec], data: dict[str, Any], filename: str,
               lines: _Lines | None) -> ArchSpec:
     try:
         return cls.model_validate(data)
@@ -297,7 +298,7 @@ def _validate(cls: type[ArchSpec], data: dict, filename: str,
         raise ArchError([m for _, _, m in sorted(found)]) from None
 
 
-def _spec_from_data(data: dict, filename: str, lines: _Lines | None) -> ArchSpec:
+def _spec_from_data(data: dict[str, Any], filename: str, lines: _Lines | None) -> ArchSpec:
     prefix = filename if lines is None else f"{filename}:{lines.key.get(('model',), 1)}"
     model = data.get("model")
     if "model" not in data:
@@ -322,7 +323,7 @@ def load_arch_text(text: str, filename: str = "<string>") -> ArchSpec:
     return _spec_from_data(data, filename, lines)
 
 
-def _presets_dir():
+def _presets_dir() -> Traversable:
     return resources.files("accelscope.arch") / "presets"
 
 
@@ -345,7 +346,7 @@ def _unknown(ref: str) -> ArchError:
                      f"{', '.join(names)} (or give the path of a .yaml file)")
 
 
-def load_arch(ref: str | os.PathLike | Mapping[str, Any] | ArchSpec) -> ArchSpec:
+def load_arch(ref: str | os.PathLike[str] | Mapping[str, Any] | ArchSpec) -> ArchSpec:
     """An ``ArchSpec`` (of the subclass registered for its ``model``) from a preset name, a
     YAML file path, a mapping, or a spec (returned as is). Raises ``ArchError``."""
     if isinstance(ref, ArchSpec):

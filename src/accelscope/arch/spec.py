@@ -347,6 +347,7 @@ def _scalar(value: Any) -> str:
 def _human(field: str, value: Any) -> str:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return ""
+    scale: float
     if field.endswith("_bytes"):
         for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
             if value >= scale:

@@ -3,14 +3,21 @@ output directory of a run, progress and totals."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from accelscope.output import RunOutput, default_dir, slug
+
+if TYPE_CHECKING:
+    from accelscope.arch import ArchSpec
+    from accelscope.models.contract import LayerWorkload
+    from accelscope.results import NetworkResult
+    from accelscope.workload.gconv import Chain
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Lower whole CNNs into GConv chains and evaluate them on accelerator "
@@ -54,7 +61,8 @@ def run_output(ctx: typer.Context, out: Path | None, *default_parts: str) -> Run
                      command=command_line(ctx))
 
 
-def evaluate_with_progress(workloads, spec, chain, details):
+def evaluate_with_progress(workloads: Sequence[LayerWorkload], spec: ArchSpec, chain: Chain,
+                           details: Mapping[str, Any]) -> NetworkResult:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from accelscope.evaluate import evaluate_workloads
@@ -68,7 +76,7 @@ def evaluate_with_progress(workloads, spec, chain, details):
                                   details=details)
 
 
-def print_totals(result) -> None:
+def print_totals(result: NetworkResult) -> None:
     energy = ", ".join(f"{k} {v * 1e-9:.4g} mJ" for k, v in
                        sorted(result.energy_pj.items(), key=lambda kv: -kv[1]))
     stalls = ", ".join(f"{k} {v:,}" for k, v in result.stall_cycles.items() if v)
@@ -150,13 +158,16 @@ FuseChainOpt = Annotated[bool, typer.Option(
          "when they fit the fusion buffer (docs/gconv.md)")]
 
 
-def prepare(model: str, input_shape, batch, weights, seed, input_spec, prune, mode):
+def prepare(model: str, input_shape: str | None, batch: int | None, weights: Path | None,
+            seed: int, input_spec: str, prune: str | None, mode: str
+            ) -> tuple[Chain, list[LayerWorkload], str | None]:
     """Lower (and prune) the network and build its per-GConv workloads once, with spinners;
     returns (chain, workloads, the prune spec or None)."""
     from accelscope.evaluate import prepare_network
 
     p = prepare_network(model, input_shape=input_shape, batch=batch, weights=weights,
-                        seed=seed, input=input_spec, prune=prune, mode=mode,
+                        seed=seed, input=input_spec, prune=prune,
+                        mode=cast(Literal["actual", "statistical"], mode),
                         status=console.status)
     if p.prune:
         console.print(f"pruned {p.prune}: weight density {p.prune_density:.3f} over "

@@ -3,8 +3,9 @@ optionally under execution strategies, the DCT codec or maps kept on chip."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -50,8 +51,16 @@ from accelscope.report.tables import (
 )
 from accelscope.report.writer import write_result
 
+if TYPE_CHECKING:
+    from accelscope.arch import ArchSpec
+    from accelscope.models.contract import LayerWorkload
+    from accelscope.output import RunOutput
+    from accelscope.results import LayerResult, NetworkResult
+    from accelscope.workload.gconv import Chain
 
-def _strategy_guard(strategy, compress, fmaps_on_chip):
+
+def _strategy_guard(strategy: str | None, compress: str | None, fmaps_on_chip: bool
+                    ) -> tuple[str, ...] | None:
     """The strategies parsed (None without --strategy); a clear error for combinations that
     are not modelled together."""
     if strategy is None:
@@ -65,8 +74,11 @@ def _strategy_guard(strategy, compress, fmaps_on_chip):
     return strategies
 
 
-def _strategy_results(workloads, spec, chain, strategies, host, fuse, details, cache=None,
-                      host_threads=1):
+def _strategy_results(workloads: Sequence[LayerWorkload], spec: ArchSpec, chain: Chain,
+                      strategies: Sequence[str], host: str, fuse: bool,
+                      details: Mapping[str, Any],
+                      cache: dict[tuple[Any, ...], LayerResult] | None = None,
+                      host_threads: int = 1) -> list[NetworkResult]:
     from accelscope.passes import evaluate_strategy
 
     out = []
@@ -79,13 +91,17 @@ def _strategy_results(workloads, spec, chain, strategies, host, fuse, details, c
     return out
 
 
-def _compare_strategies(chain, workloads, specs, strategies, host, fuse, baseline, out,
-                        details, host_threads=1) -> None:
+def _compare_strategies(chain: Chain, workloads: Sequence[LayerWorkload],
+                        specs: Sequence[ArchSpec], strategies: Sequence[str], host: str,
+                        fuse: bool, baseline: str | None, out: RunOutput,
+                        details: Mapping[str, Any], host_threads: int = 1) -> None:
     """compare --strategy: every arch under every strategy, ratios against the reference
     strategy (host-fallback when chosen, else the first) of the same arch, or of --baseline."""
 
     ref = reference_strategy(strategies)
-    results, cache = {}, {}  # one host measurement per layer, shared by every arch
+    results: dict[tuple[str, str], NetworkResult] = {}
+    # one host measurement per layer, shared by every arch
+    cache: dict[tuple[Any, ...], LayerResult] = {}
     for sp in specs:
         for r in _strategy_results(workloads, sp, chain, strategies, host, fuse, details,
                                    cache, host_threads):
@@ -120,7 +136,9 @@ def _compare_strategies(chain, workloads, specs, strategies, host, fuse, baselin
                   "<arch>-<strategy>/", highlight=False)
 
 
-def _compressed(result, workloads, spec, compress, fmaps_on_chip=False):
+def _compressed(result: NetworkResult, workloads: Sequence[LayerWorkload], spec: ArchSpec,
+                compress: str | None, fmaps_on_chip: bool = False
+                ) -> tuple[NetworkResult, str | None]:
     """Apply --compress and --fmaps-on-chip; returns (result, the on-chip summary line or
     None)."""
     from accelscope.passes import code_and_place

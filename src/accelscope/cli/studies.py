@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.text import Text
@@ -23,6 +23,9 @@ from accelscope.output import atomic_target, check_file_target
 from accelscope.report.tables import (
     fitted_table,
 )
+
+if TYPE_CHECKING:
+    from accelscope.models.cgra.mappings import MappingRun
 
 
 def _parse_densities(text: str) -> list[float]:
@@ -110,7 +113,7 @@ def dct_accuracy_cmd(
         o.path("dct_accuracy.csv")
         o.path("dct_accuracy.png")
 
-    def pct(v, sign=""):
+    def pct(v: float, sign: str = "") -> str:
         return "-" if math.isnan(v) else f"{v:{sign}.2f}"
 
     rows = [[r["setting"], f"{r['ratio']:.2f}x", f"{r['bits_per_activation']:.2f}",
@@ -200,10 +203,10 @@ def cgra_cmd(
             results = cs.sweep(spec, mapping, seed)
         for name, studies in results.items():
             maps = list(studies[0].outcomes)
-            rows = []
+            rows: list[list[str | Text]] = []
             n_banks = spec.cgra.array.n_banks
             for st in studies:
-                row = [str(st.shape)]
+                row: list[str | Text] = [str(st.shape)]
                 for m in maps:
                     o = st.outcomes[m]
                     mark = "" if o.banks <= n_banks else f" ({o.banks}b)"
@@ -227,21 +230,23 @@ def cgra_cmd(
     wall = time.perf_counter() - t0
     cpu = st.cpu
     budget = spec.cgra.array.bank_bytes * spec.cgra.array.n_banks
-    perf, cost = [], []
+    perf: list[list[str | Text]] = []
+    cost: list[list[str]] = []
     for m, o in st.outcomes.items():
         if o.priced is None:
             perf.append([m, "-", "-", "-", "-", "-", "-"])
             cost.append([m, "-", "-", "-", "-", "-", "-"])
             continue
         p = o.priced
-        perf.append([m, "yes" if o.exact else Text("NO", "red"), f"{o.run.launches:,}",
+        run = cast("MappingRun", o.run)  # set together with priced
+        perf.append([m, "yes" if o.exact else Text("NO", "red"), f"{run.launches:,}",
                      f"{p.cgra_cycles:,}", f"{p.cycles:,}", f"{o.macs_per_cycle:.3f}",
                      f"{cpu.cycles / p.cycles:.2f}x"])
         fits = "fits" if o.banks <= spec.cgra.array.n_banks else f"needs {o.banks} banks"
         cost.append([m, f"{p.total_energy_pj / 1e6:.2f}",
                      f"{p.total_energy_pj / shape.macs:.1f}",
                      f"{cpu.total_energy_pj / p.total_energy_pj:.2f}x",
-                     f"{o.run.footprint_bytes:,}", fits, f"{o.sim_seconds:.2f}"])
+                     f"{run.footprint_bytes:,}", fits, f"{o.sim_seconds:.2f}"])
     perf.append(["cpu", "-", "-", "-", f"{cpu.cycles:,}", f"{shape.macs / cpu.cycles:.3f}",
                  "1.00x"])
     cost.append(["cpu", f"{cpu.total_energy_pj / 1e6:.2f}",

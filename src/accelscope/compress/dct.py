@@ -68,9 +68,10 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from accelscope.errors import AccelscopeError, ShapeError
 from accelscope.sparsity.formats import CSR, Bitmap, SCNNZeroRun, zero_gaps
@@ -143,7 +144,7 @@ _D = dct_matrix()
 _I = np.eye(BLOCK)
 # On flattened blocks (row-major), Y = D X D^T is one 64x64 matrix: kron(D, D). One GEMM over
 # all blocks beats per-block 8x8 products by far.
-_KRON = {np.dtype(np.float64): np.kron(_D, _D)}
+_KRON: dict[np.dtype[Any], np.ndarray] = {np.dtype(np.float64): np.kron(_D, _D)}
 _KRON[np.dtype(np.float32)] = _KRON[np.dtype(np.float64)].astype(np.float32)
 
 
@@ -151,7 +152,7 @@ _KRON[np.dtype(np.float32)] = _KRON[np.dtype(np.float64)].astype(np.float32)
 # input handling and blocking
 
 
-def _as_array(x: Any, dtype: np.dtype | str = np.float64) -> np.ndarray:
+def _as_array(x: Any, dtype: npt.DTypeLike = np.float64) -> np.ndarray:
     """``x`` (torch tensor or array-like) as a numpy array of ``dtype``, checked."""
     return _input(x).astype(dtype, copy=False)
 
@@ -312,7 +313,7 @@ def dct2(blocks: Any, *, wordlength: int | None = None, ref_scale: float = 1.0) 
     b = _blocks_in(blocks, "dct2")
     flat = b.reshape(-1, BLOCK * BLOCK)
     if wordlength is None:
-        return (flat @ _KRON[b.dtype].T).reshape(b.shape)
+        return cast(np.ndarray, (flat @ _KRON[b.dtype].T).reshape(b.shape))
     W, F = wordlength, wordlength - 4
     rows, cols, _, _ = _fx_matrices(W)
     u = flat.astype(np.float64) / ref_scale
@@ -331,7 +332,7 @@ def idct2(coeffs: Any, *, wordlength: int | None = None, ref_scale: float = 1.0)
     flat = c.reshape(-1, BLOCK * BLOCK)
     if wordlength is None:
         # kron(D, D) is orthogonal: its transpose is its inverse
-        return (flat @ _KRON[c.dtype]).reshape(c.shape)
+        return cast(np.ndarray, (flat @ _KRON[c.dtype]).reshape(c.shape))
     W, F = wordlength, wordlength - 4
     _, _, icols, irows = _fx_matrices(W)
     y = _fx_word(flat.astype(np.float64) * (2.0 ** F / ref_scale), W)
@@ -358,7 +359,7 @@ def jpeg_table(quality: int = 50) -> np.ndarray:
     _check_quality(quality, "jpeg_table")
     q = int(quality)
     scale = 5000 // q if q < 50 else 200 - 2 * q
-    return np.clip((JPEG_LUMA * scale + 50) // 100, 1, 255).astype(np.float64)
+    return cast(np.ndarray, np.clip((JPEG_LUMA * scale + 50) // 100, 1, 255).astype(np.float64))
 
 
 def flat_table(step: float) -> np.ndarray:
@@ -407,7 +408,7 @@ def dequantize(levels: Any, qtable: Any, *, dtype: str = "float64") -> np.ndarra
     and float levels of the same values give identical results)."""
     _check_choice("dequantize", "dtype", dtype, DTYPES)
     t = _qtable_in(qtable, "dequantize").astype(dtype)
-    return np.asarray(levels).astype(dtype) * t
+    return cast(np.ndarray, np.asarray(levels).astype(dtype) * t)
 
 
 def _qtable_in(qtable: Any, owner: str) -> np.ndarray:
@@ -604,16 +605,16 @@ class DenseCoder(BlockCoder):
     def min_block_bits(self) -> int:
         return BLOCK * BLOCK * self.level_bits
 
-    def _block_bits(self, a):
+    def _block_bits(self, a: np.ndarray) -> np.ndarray:
         return np.full(a.shape[0], self.min_block_bits, dtype=np.int64)
 
-    def encode(self, levels):
+    def encode(self, levels: Any) -> Bitstream:
         a = _levels64(levels, self.level_bits, self.name).ravel()
         out = np.empty(a.size * self.level_bits, dtype=np.uint8)
         _put(out, np.arange(a.size, dtype=np.int64) * self.level_bits, a, self.level_bits)
         return Bitstream(out)
 
-    def decode(self, stream, n_blocks):
+    def decode(self, stream: Bitstream, n_blocks: int) -> np.ndarray:
         bits = self._bits_of(stream)
         n = int(n_blocks) * BLOCK * BLOCK
         if bits.size != n * self.level_bits:
@@ -632,10 +633,10 @@ class BitmapCoder(BlockCoder):
     def min_block_bits(self) -> int:
         return BLOCK * BLOCK
 
-    def _block_bits(self, a):
+    def _block_bits(self, a: np.ndarray) -> np.ndarray:
         return Bitmap(value_bits=self.level_bits).row_sizes_bits(a)
 
-    def encode(self, levels):
+    def encode(self, levels: Any) -> Bitstream:
         a = _levels64(levels, self.level_bits, self.name)
         V = self.level_bits
         sizes = self._block_bits(a)
@@ -649,7 +650,7 @@ class BitmapCoder(BlockCoder):
         _put(out, starts[r] + BLOCK * BLOCK + rank * V, a[r, c], V)
         return Bitstream(out)
 
-    def decode(self, stream, n_blocks):
+    def decode(self, stream: Bitstream, n_blocks: int) -> np.ndarray:
         bits = self._bits_of(stream)
         V, M, L = self.level_bits, int(n_blocks), BLOCK * BLOCK
         # Block boundaries depend on every earlier mask: a scalar scan finds them (prefix sums
@@ -682,7 +683,7 @@ class RunLengthCoder(BlockCoder):
         _check_run_bits(run_bits, "rle coder")
         self.run_bits = int(run_bits)
 
-    def params(self):
+    def params(self) -> dict[str, int]:
         return {"level_bits": self.level_bits, "run_bits": self.run_bits}
 
     @property
@@ -697,13 +698,13 @@ class RunLengthCoder(BlockCoder):
     def min_block_bits(self) -> int:
         return self.entry_bits  # the end-of-block entry alone
 
-    def _block_bits(self, a):
+    def _block_bits(self, a: np.ndarray) -> np.ndarray:
         # sizes depend only on where the non-zeros are: reorder a 1-byte mask, not the levels
         zz = (a != 0)[:, ZIGZAG]
         f = SCNNZeroRun(value_bits=self.level_bits, run_bits=self.run_bits)
         return f.row_sizes_bits(zz) + self.entry_bits
 
-    def encode(self, levels):
+    def encode(self, levels: Any) -> Bitstream:
         zz = _levels64(levels, self.level_bits, self.name)[:, ZIGZAG]
         M, span, V = zz.shape[0], self.max_run + 1, self.level_bits
         r, c, gaps = zero_gaps(zz)
@@ -726,7 +727,7 @@ class RunLengthCoder(BlockCoder):
         _put(out, np.arange(n, dtype=np.int64) * self.entry_bits, entries, self.entry_bits)
         return Bitstream(out)
 
-    def decode(self, stream, n_blocks):
+    def decode(self, stream: Bitstream, n_blocks: int) -> np.ndarray:
         bits = self._bits_of(stream)
         E, V, M = self.entry_bits, self.level_bits, int(n_blocks)
         if bits.size % E:
@@ -778,11 +779,11 @@ class CSRCoder(BlockCoder):
     def min_block_bits(self) -> int:
         return (BLOCK + 1) * self.ptr_bits
 
-    def _block_bits(self, a):
+    def _block_bits(self, a: np.ndarray) -> np.ndarray:
         nnz = np.count_nonzero(a, axis=1).astype(np.int64)
-        return self.min_block_bits + nnz * (self.index_bits + self.level_bits)
+        return cast(np.ndarray, self.min_block_bits + nnz * (self.index_bits + self.level_bits))
 
-    def encode(self, levels):
+    def encode(self, levels: Any) -> Bitstream:
         a = _levels64(levels, self.level_bits, self.name)
         M, P, Wi, V = a.shape[0], self.ptr_bits, self.index_bits, self.level_bits
         sizes = self._block_bits(a)
@@ -799,7 +800,7 @@ class CSRCoder(BlockCoder):
         _put(out, body + nnz[r] * Wi + rank * V, a[r, c], V)
         return Bitstream(out)
 
-    def decode(self, stream, n_blocks):
+    def decode(self, stream: Bitstream, n_blocks: int) -> np.ndarray:
         bits = self._bits_of(stream)
         P, Wi, V, M = self.ptr_bits, self.index_bits, self.level_bits, int(n_blocks)
         head = (BLOCK + 1) * P

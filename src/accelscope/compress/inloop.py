@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -113,7 +114,8 @@ def parse_hardware(spec: str) -> DctHardware:
     """The ``hw_*`` keys of a ``--compress`` string as a ``DctHardware`` (defaults else)."""
     m = re.fullmatch(r"\s*dct\s*(?::(.*))?", spec or "")
     if not m:
-        return parse_compress(spec)  # raises the codec-name error
+        # parse_compress raises the codec-name error (same pattern): never returns here
+        return typing.cast(DctHardware, parse_compress(spec))
     return DctHardware(**_split(spec, m.group(1) or "")[1])
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -69,7 +70,8 @@ class SramFit:
     def access_pj(self, capacity_bytes: float, width_bits: float) -> float:
         _check_positive(capacity_bytes, width_bits)
         scale = capacity_bytes / SRAM_REFERENCE_CAPACITY_BYTES
-        return width_bits * self.a_pj_per_bit * scale**self.b_exponent
+        # float ** float is typed Any
+        return cast(float, width_bits * self.a_pj_per_bit * scale**self.b_exponent)
 
     def relative_errors(self, points: Sequence[SramPoint]) -> list[float]:
         """``model / published - 1`` for each point, in order."""

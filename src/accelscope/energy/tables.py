@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import cast
 
 from accelscope.energy.sram import (
     HOROWITZ_2014,
@@ -268,7 +269,7 @@ def _geo_mid(lo: float, hi: float) -> float:
 
 def _power_law(e8: float, e32: float, bits: int) -> float:
     # log energy linear in log bits through the 8- and 32-bit values
-    return e8 * (bits / 8) ** (math.log(e32 / e8) / math.log(4))
+    return cast(float, e8 * (bits / 8) ** (math.log(e32 / e8) / math.log(4)))  # float ** float
 
 
 _INTERP24_NOTE = (

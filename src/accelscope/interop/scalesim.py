@@ -21,10 +21,14 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, overload
 
 from accelscope.errors import InputFileError
 from accelscope.models.systolic.core import Gemm, SystolicTiming, systolic_timing
 from accelscope.output import check_name
+
+if TYPE_CHECKING:
+    from accelscope.models.systolic.memory import ScaleSimMemoryReport
 
 
 class ScaleSimInputError(InputFileError):
@@ -90,7 +94,14 @@ def read_config(path: str | Path) -> ScaleSimConfig:
                                  f"{str(exc).splitlines()[0]}") from None
     defaults: list[str] = []
 
-    def get(section: str, key: str, kind=str, default=None):
+    @overload
+    def get(section: str, key: str) -> str: ...
+
+    @overload
+    def get(section: str, key: str, kind: type[int], default: int | None = None) -> int: ...
+
+    def get(section: str, key: str, kind: type[str] | type[int] = str,
+            default: str | int | None = None) -> str | int:
         if not cp.has_section(section):
             if default is not None:
                 defaults.append(f"[{section}] {key} = {default}")
@@ -170,8 +181,8 @@ def read_topology(path: str | Path, gemm: bool = False) -> list[ScaleSimLayer]:
             raise ScaleSimInputError(f"{path}:{no}: {len(cells)} fields, expected {what}"
                                      + ("" if gemm else " (a GEMM topology needs --gemm)"))
         if len(cells) > want and ":" in cells[want]:
-            n, m = cells[want].split(":", 1)
-            if n.strip() != m.strip():
+            nm_n, nm_m = cells[want].split(":", 1)
+            if nm_n.strip() != nm_m.strip():
                 raise ScaleSimInputError(f"{path}:{no}: N:M sparsity {cells[want]} is not "
                                          "supported; use 1:1 or drop the column")
             cells = cells[:want]
@@ -207,9 +218,9 @@ def read_topology(path: str | Path, gemm: bool = False) -> list[ScaleSimLayer]:
 class LayerReport:
     layer: ScaleSimLayer
     timing: SystolicTiming
-    compute: dict = field(default_factory=dict)
-    bandwidth: dict = field(default_factory=dict)
-    detail: dict = field(default_factory=dict)
+    compute: dict[str, float] = field(default_factory=dict)
+    bandwidth: dict[str, float] = field(default_factory=dict)
+    detail: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
 
 COMPUTE_HEADER = ("LayerID, Total Cycles (incl. prefetch), Total Cycles, Stall Cycles, "
@@ -229,7 +240,7 @@ def simulate(cfg: ScaleSimConfig, layers: list[ScaleSimLayer]) -> list[LayerRepo
     from accelscope.models.systolic.memory import scalesim_memory
 
     out = []
-    done: dict[tuple, LayerReport] = {}
+    done: dict[tuple[int, ...], LayerReport] = {}
     for layer in layers:
         key = (layer.ifmap_h, layer.ifmap_w, layer.filter_h, layer.filter_w, layer.channels,
                layer.num_filter, layer.stride)
@@ -254,7 +265,7 @@ def simulate(cfg: ScaleSimConfig, layers: list[ScaleSimLayer]) -> list[LayerRepo
     return out
 
 
-def _report(layer: ScaleSimLayer, t: SystolicTiming, mem) -> LayerReport:
+def _report(layer: ScaleSimLayer, t: SystolicTiming, mem: ScaleSimMemoryReport) -> LayerReport:
     pe = t.rows * t.cols
     total = mem.total_cycles
     compute = {"total_cycles_incl_prefetch": mem.total_cycles_incl_prefetch,

@@ -72,6 +72,7 @@ def code_and_place(result: NetworkResult, workloads: Sequence[LayerWorkload], sp
     codec = parse_compress(compress) if compress is not None else None
     plain = result
     if codec is not None:
+        assert compress is not None  # codec is parsed from it
         result = apply_codec(result, workloads, spec, codec, parse_hardware(compress))
     if not fmaps_on_chip or not get_model(spec.model).counts_accesses:
         return result, None

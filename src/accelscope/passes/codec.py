@@ -48,7 +48,7 @@ def apply_codec(result: NetworkResult, workloads: Sequence[LayerWorkload], spec:
     bits = int(spec.compute.operand_bits)
     mac_pj = (table.lookup("mac_16b").value if "mac_16b" in table.entries
               else table.mac_pj(bits, acc_bits=spec.compute.accumulator_bits))
-    cache: dict[tuple, tuple[float, int]] = {}
+    cache: dict[tuple[int, tuple[int, ...]], tuple[float, int]] = {}
 
     def coded(t: torch.Tensor) -> tuple[float, int]:
         key = (t.data_ptr(), tuple(t.shape))
@@ -61,6 +61,7 @@ def apply_codec(result: NetworkResult, workloads: Sequence[LayerWorkload], spec:
     layers = []
     for w, r in zip(workloads, result.layers, strict=True):
         g: GConv = w.gconv
+        assert w.input is not None and w.output is not None  # checked above
         scale: dict[str, float] = {}
         dec = enc = 0
         if not w.input_is_network_input and w.input.dim() == 4:

@@ -58,6 +58,7 @@ def allocate(workloads: Sequence[LayerWorkload], spec: ArchSpec, map_bytes: dict
         r = results[i] if results is not None else None
         rep = r.scratchpad_bytes if r is not None else None
         if rep is not None:
+            assert r is not None  # rep comes from r
             need.append(int(rep))
             how = r.provenance.get("scratchpad", "its own mapping (scratchpad_bytes)")
             source.append(f"{r.model}: {how}")
@@ -77,7 +78,7 @@ def allocate(workloads: Sequence[LayerWorkload], spec: ArchSpec, map_bytes: dict
             if t in produced:
                 last_read[t] = i
     load = [0] * len(workloads)
-    kept = set()
+    kept: set[str] = set()
     for t in sorted(last_read, key=lambda name: produced[name]):
         size = map_bytes.get(t)
         if size is None:
@@ -96,7 +97,7 @@ def keep_on_chip(result: NetworkResult, workloads: Sequence[LayerWorkload], spec
     """The NetworkResult with the DRAM traffic of the maps ``alloc`` keeps on chip removed
     (the producer's write and every read of its consumers). DRAM energy follows the bits;
     cycles are not recomputed (a DRAM-bound layer would get faster): the provenance says so."""
-    layers = []
+    layers: list[LayerResult] = []
     sources = alloc.scratchpad_source or ("",) * len(workloads)
     needs = alloc.scratchpad_need_bytes or alloc.scratchpad_bytes
     for w, r, src, need in zip(workloads, result.layers, sources, needs, strict=True):

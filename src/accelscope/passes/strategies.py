@@ -37,7 +37,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -174,7 +174,9 @@ def host_transfers(workloads: Sequence[LayerWorkload], where: Sequence[str],
                     continue
                 seen.add((b, direction))
                 after = j - 1 if direction == "to-host" else i
-                out.append(Transfer(b, direction, _elems(chain, workloads, b), after))
+                # from-host: the producer ran on the host, so it is a GConv (i is set)
+                out.append(Transfer(b, direction, _elems(chain, workloads, b),
+                                    cast(int, after)))
     return out
 
 
@@ -353,7 +355,8 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
                       host_threads: int | None = DEFAULT_HOST_THREADS, fuse: bool = False,
                       network: str | None = None, details: Mapping[str, Any] | None = None,
                       progress: Callable[[int, int], None] | None = None,
-                      cache: dict | None = None) -> NetworkResult:
+                      cache: dict[tuple[Any, ...], LayerResult] | None = None
+                      ) -> NetworkResult:
     """Evaluate a chain's workloads on ``spec`` under ``strategy`` (see the module docstring).
 
     ``chain`` (the chain the workloads were built from) resolves tensors read through layout
@@ -398,13 +401,13 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
     kinds: list[str] = []  # per row: conv, nonconv, transfer, im2col
     row_of: list[int] = []  # workload index -> row of its GConv result
     expanded = [False] * len(workloads)
-    host = None
+    host: HostSpec | None = None
     if strategy == "host-fallback":
-        host = as_spec(host_spec if host_spec is not None else DEFAULT_HOST)
-        if not isinstance(host, HostSpec) or not get_model(host.model).measured:
-            raise StrategyError(f"--host {host.name!r} is not a measured host preset (model "
-                                f"{host.model!r}); give cpu or gpu")
-        host = host_with_threads(host, host_threads)
+        chosen = as_spec(host_spec if host_spec is not None else DEFAULT_HOST)
+        if not isinstance(chosen, HostSpec) or not get_model(chosen.model).measured:
+            raise StrategyError(f"--host {chosen.name!r} is not a measured host preset (model "
+                                f"{chosen.model!r}); give cpu or gpu")
+        host = host_with_threads(chosen, host_threads)
         prov["host"] = f"{host.name}: {host.source}"
         prov["host.threads"] = (f"{host.host.threads} (host_threads={host_threads}; "
                                 f"constant DEFAULT_HOST_THREADS = {DEFAULT_HOST_THREADS})")
@@ -424,7 +427,9 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
     for i, w in enumerate(workloads):
         conv = is_conv_fc(w.gconv)
         if where[i] == ON_HOST:
-            key = ("host", host.name, host.host.threads, i)
+            # only host-fallback places GConvs on the host, and it sets host above
+            assert host is not None and host_eval is not None
+            key: tuple[Any, ...] = ("host", host.name, host.host.threads, i)
             if cache is None or key not in cache:
                 measured = host_eval(w, host)
                 if cache is not None:

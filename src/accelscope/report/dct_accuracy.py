@@ -62,10 +62,10 @@ def accuracy_sweep(settings: Sequence[str], *, out_dir: str | Path | None = None
                      "baseline_accuracy": base_acc, "images": len(x)})
     df = pd.DataFrame(rows)
     if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        df.to_csv(out / "dct_accuracy.csv", index=False)
-        _plot(df, out / "dct_accuracy.png")
+        dest = Path(out_dir)
+        dest.mkdir(parents=True, exist_ok=True)
+        df.to_csv(dest / "dct_accuracy.csv", index=False)
+        _plot(df, dest / "dct_accuracy.png")
     return df
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -69,8 +69,8 @@ def synthetic_workload(g: GConv, density: float, seed: int, network: str = "swee
         return float(torch.count_nonzero(t)) / max(t.numel(), 1)
 
     return LayerWorkload(gconv=g, network=network, mode="actual", input=x, operand=w, output=y,
-                         params={g.operand: w}, input_density=dens(x), operand_density=dens(w),
-                         output_density=dens(y))
+                         params={cast(str, g.operand): w}, input_density=dens(x),
+                         operand_density=dens(w), output_density=dens(y))
 
 
 def density_sweep(model_name_or_chain: str | Chain, archs: Sequence[Any],

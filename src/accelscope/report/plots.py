@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from accelscope.results import NetworkResult
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
-def _plt():
+
+def _plt() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -17,7 +22,8 @@ def _plt():
     return plt
 
 
-def _stack(ax, labels, series: dict[str, list[float]], ylabel: str, title: str) -> None:
+def _stack(ax: Axes, labels: list[str], series: dict[str, list[float]], ylabel: str,
+           title: str) -> None:
     import numpy as np
 
     x = np.arange(len(labels))

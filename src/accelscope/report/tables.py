@@ -4,9 +4,16 @@ its full width and lets one column shrink. Plain text: no cell is read as markup
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
+
 from rich import box
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from accelscope.results import LayerResult, NetworkResult
+    from accelscope.workload.gconv import Chain
 
 
 def human(n: float) -> str:
@@ -17,7 +24,7 @@ def human(n: float) -> str:
     return f"{n:g}"
 
 
-def gconv_table(chain, limit: int | None) -> Table:
+def gconv_table(chain: Chain, limit: int | None) -> Table:
 
     batch = chain.gconvs[0].N if chain.gconvs else 1
     table = Table(title=f"{chain.name}: {len(chain.gconvs)} GConvs, {len(chain.views)} views, "
@@ -25,7 +32,7 @@ def gconv_table(chain, limit: int | None) -> Table:
                   padding=(0, 0), pad_edge=False)
     cols = ("#", "name", "kind", "G", "K", "C", "PxQ", "RxS", "stride", "MACs", "weights",
             "output")
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for i, g in enumerate(chain.gconvs if limit is None else chain.gconvs[:limit]):
         stride = (f"{g.stride[0]}x{g.stride[1]}" if g.stride[0] != g.stride[1]
                   else str(g.stride[0]))
@@ -48,15 +55,15 @@ def gconv_table(chain, limit: int | None) -> Table:
     return table
 
 
-def fitted_table(title: str, cols: list[str], rows: list[list[str]], *, flex: str,
+def fitted_table(title: str, cols: list[str], rows: Sequence[Sequence[str | Text]], *, flex: str,
                   right: set[str]) -> Table:
     """A table whose columns keep their full width; only ``flex`` shrinks (and folds or
     ellipsises) when the terminal is narrow."""
 
     table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for i, col in enumerate(cols):
-        width = max([len(col)] + [Text(r[i]).cell_len if isinstance(r[i], str)
-                                  else r[i].cell_len for r in rows])
+        width = max([len(col)] + [Text(c).cell_len if isinstance(c, str)
+                                  else c.cell_len for c in (r[i] for r in rows)])
         table.add_column(col, justify="right" if col in right else "left",
                          no_wrap=col != flex,
                          overflow="fold" if col == flex else "ellipsis",
@@ -66,7 +73,7 @@ def fitted_table(title: str, cols: list[str], rows: list[list[str]], *, flex: st
     return table
 
 
-def layer_table(result, limit: int | None) -> Table:
+def layer_table(result: NetworkResult, limit: int | None) -> Table:
 
     how = (f", strategy {result.details['strategy']}" if "strategy" in result.details
            else "")
@@ -96,12 +103,13 @@ def layer_table(result, limit: int | None) -> Table:
     return table
 
 
-def compress_table(result, limit: int | None) -> Table:
-    rows = []
+def compress_table(result: NetworkResult, limit: int | None) -> Table:
+    rows: list[list[str]] = []
 
-    def before(r):
-        return r.details.get("dram_bits_uncompressed",
-                             r.details.get("dram_bits_before_on_chip", r.level_bits("dram")))
+    def before(r: LayerResult) -> int:
+        return cast(int, r.details.get(
+            "dram_bits_uncompressed",
+            r.details.get("dram_bits_before_on_chip", r.level_bits("dram"))))
 
     for i, r in enumerate(result.layers):
         ratios = r.details.get("dct_ratio") or {}
@@ -129,7 +137,7 @@ def compress_table(result, limit: int | None) -> Table:
                          + ")", cols, shown, flex="layer", right=set(cols) - {"layer"})
 
 
-def strategy_line(r) -> str:
+def strategy_line(r: NetworkResult) -> str:
     d = r.details
     parts = [f"{r.arch} ({d['strategy']}): {d['placement']['accelerator']} GConvs on the "
              f"accelerator, {d['placement']['host']} on the host; non-conv time "

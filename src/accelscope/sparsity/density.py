@@ -104,7 +104,7 @@ class UniformDensity:
 
     density: float
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_density(self.density)
 
     def expected_nnz(self, numel: int) -> float:
@@ -131,7 +131,7 @@ class NMDensity:
     n: int
     m: int
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not 0 <= self.n <= self.m or self.m < 1:
             raise DensityError(f"N:M needs 0 <= N <= M and M >= 1, got {self.n}:{self.m}")
 

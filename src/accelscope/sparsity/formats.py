@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -124,23 +124,23 @@ class Dense(Format):
     name = "dense"
     citation = "uncompressed: every element stored at value_bits"
 
-    def encode(self, x):
+    def encode(self, x: Any) -> Encoded:
         a = _np(x)
         return Encoded(self.name, a.shape, {"values": a.ravel().copy()},
                        a.size * self.value_bits, self.params())
 
-    def decode(self, enc):
+    def decode(self, enc: Encoded) -> np.ndarray:
         self._check(enc)
         return enc.arrays["values"].reshape(enc.shape)
 
-    def size_bits(self, x):
+    def size_bits(self, x: Any) -> int:
         return int(_np(x).size) * self.value_bits
 
-    def row_sizes_bits(self, x2d):
+    def row_sizes_bits(self, x2d: Any) -> np.ndarray:
         a = _np(x2d)
         return np.full(a.shape[0], a.shape[1] * self.value_bits, dtype=np.int64)
 
-    def expected_bits(self, shape, density):
+    def expected_bits(self, shape: int | tuple[int, ...], density: float) -> float:
         return float(math.prod(_shape(shape)) * self.value_bits)
 
 
@@ -148,28 +148,29 @@ class Bitmap(Format):
     name = "bitmap"
     citation = "one presence bit per element + packed non-zero values (SparTen-style bitmask)"
 
-    def encode(self, x):
+    def encode(self, x: Any) -> Encoded:
         a = _np(x)
         mask = a.ravel() != 0
         vals = a.ravel()[mask]
         return Encoded(self.name, a.shape, {"mask": mask, "values": vals},
                        a.size + int(mask.sum()) * self.value_bits, self.params())
 
-    def decode(self, enc):
+    def decode(self, enc: Encoded) -> np.ndarray:
         self._check(enc)
         out = np.zeros(enc.arrays["mask"].size, dtype=enc.arrays["values"].dtype)
         out[enc.arrays["mask"]] = enc.arrays["values"]
         return out.reshape(enc.shape)
 
-    def size_bits(self, x):
+    def size_bits(self, x: Any) -> int:
         a = _np(x)
         return int(a.size + np.count_nonzero(a) * self.value_bits)
 
-    def row_sizes_bits(self, x2d):
+    def row_sizes_bits(self, x2d: Any) -> np.ndarray:
         a = _np(x2d)
-        return a.shape[1] + np.count_nonzero(a, axis=1).astype(np.int64) * self.value_bits
+        return cast(np.ndarray,
+                    a.shape[1] + np.count_nonzero(a, axis=1).astype(np.int64) * self.value_bits)
 
-    def expected_bits(self, shape, density):
+    def expected_bits(self, shape: int | tuple[int, ...], density: float) -> float:
         n = math.prod(_shape(shape))
         return float(n + n * density * self.value_bits)
 
@@ -197,25 +198,25 @@ class RunLength(Format):
     def max_run(self) -> int:
         return (1 << self.run_bits) - 1
 
-    def params(self):
+    def params(self) -> dict[str, int]:
         p = {"value_bits": self.value_bits, "run_bits": self.run_bits,
              "trailing": int(self.trailing)}
         if self.pairs_per_word:
             p |= {"pairs_per_word": self.pairs_per_word, "word_bits": self.word_bits}
         return p
 
-    def _bits(self, entries):
+    def _bits(self, entries: int | np.ndarray) -> np.ndarray:
         if self.pairs_per_word:
             words = -(-np.asarray(entries, dtype=np.int64) // self.pairs_per_word)
             return words * self.word_bits
         return np.asarray(entries, dtype=np.int64) * (self.run_bits + self.value_bits)
 
-    def _trailing_entries(self, t):
+    def _trailing_entries(self, t: np.ndarray) -> np.ndarray:
         span = self.max_run + 1
         t = np.asarray(t, dtype=np.int64)
         return -(-t // span) if self.trailing else np.zeros_like(t)
 
-    def encode(self, x):
+    def encode(self, x: Any) -> Encoded:
         a = _np(x)
         flat = a.ravel()
         n, span = flat.size, self.max_run + 1
@@ -238,7 +239,7 @@ class RunLength(Format):
         size = int(self._bits(runs.size))
         return Encoded(self.name, a.shape, {"runs": runs, "values": vals}, size, self.params())
 
-    def decode(self, enc):
+    def decode(self, enc: Encoded) -> np.ndarray:
         self._check(enc)
         runs, vals = enc.arrays["runs"], enc.arrays["values"]
         n = math.prod(enc.shape)
@@ -255,10 +256,10 @@ class RunLength(Format):
         out[pos] = vals
         return out.reshape(enc.shape)
 
-    def size_bits(self, x):
+    def size_bits(self, x: Any) -> int:
         return int(self.row_sizes_bits(_np(x).reshape(1, -1))[0])
 
-    def row_sizes_bits(self, x2d):
+    def row_sizes_bits(self, x2d: Any) -> np.ndarray:
         a = _np(x2d)
         if a.ndim != 2:
             raise FormatError(f"{self.name}.row_sizes_bits needs a 2-D array, got shape "
@@ -293,7 +294,7 @@ class RunLength(Format):
         # placeholders inside the final run are not emitted: E[floor(T / span)] = sum P(T >= L)
         return n * d + interior - float(np.sum(qj))
 
-    def expected_bits(self, shape, density):
+    def expected_bits(self, shape: int | tuple[int, ...], density: float) -> float:
         e = self.expected_entries(math.prod(_shape(shape)), density)
         if self.pairs_per_word:
             # E[ceil(X / k)] ~ E[X] / k + (k - 1) / (2k): the last word's fill is taken as
@@ -337,7 +338,7 @@ class _Compressed2D(Format):
         self.row_dims, self.index_bits, self.ptr_bits = int(row_dims), int(index_bits), \
             int(ptr_bits)
 
-    def params(self):
+    def params(self) -> dict[str, int]:
         return {"value_bits": self.value_bits, "row_dims": self.row_dims,
                 "index_bits": self.index_bits, "ptr_bits": self.ptr_bits}
 
@@ -357,9 +358,9 @@ class _Compressed2D(Format):
 
     def _size(self, m: np.ndarray, nnz: int) -> int:
         ptr, idx = self._widths(m)
-        return (m.shape[0] + 1) * ptr + nnz * (idx + self.value_bits)
+        return cast(int, (m.shape[0] + 1) * ptr + nnz * (idx + self.value_bits))
 
-    def encode(self, x):
+    def encode(self, x: Any) -> Encoded:
         a = _np(x)
         m = self._view(a)
         r, c = np.nonzero(m)
@@ -367,7 +368,7 @@ class _Compressed2D(Format):
         return Encoded(self.name, a.shape, {"ptr": ptr, "index": c, "values": m[r, c]},
                        self._size(m, r.size), self.params())
 
-    def decode(self, enc):
+    def decode(self, enc: Encoded) -> np.ndarray:
         self._check(enc)
         ptr, idx, vals = enc.arrays["ptr"], enc.arrays["index"], enc.arrays["values"]
         m = np.zeros(self._view(np.empty(enc.shape)).shape, dtype=vals.dtype)
@@ -378,15 +379,16 @@ class _Compressed2D(Format):
         m[rows, idx] = vals
         return (m if self.by == "row" else m.T).reshape(enc.shape)
 
-    def size_bits(self, x):
+    def size_bits(self, x: Any) -> int:
         a = _np(x)
         return self._size(self._view(a), int(np.count_nonzero(a)))
 
-    def expected_bits(self, shape, density):
+    def expected_bits(self, shape: int | tuple[int, ...], density: float) -> float:
         shape = _shape(shape)
         m = self._view(np.empty(shape, dtype=np.bool_))
         ptr, idx = self._widths(m)
-        return (m.shape[0] + 1) * ptr + math.prod(shape) * density * (idx + self.value_bits)
+        return cast(float,
+                    (m.shape[0] + 1) * ptr + math.prod(shape) * density * (idx + self.value_bits))
 
 
 class CSR(_Compressed2D):
@@ -410,13 +412,13 @@ class COO(Format):
         super().__init__(value_bits)
         self.coord_bits = int(coord_bits)
 
-    def params(self):
+    def params(self) -> dict[str, int]:
         return {"value_bits": self.value_bits, "coord_bits": self.coord_bits}
 
-    def _coord_bits(self, shape) -> int:
+    def _coord_bits(self, shape: tuple[int, ...]) -> int:
         return self.coord_bits or sum(_bits_for(s) for s in shape) or 1
 
-    def encode(self, x):
+    def encode(self, x: Any) -> Encoded:
         a = _np(x)
         coords = np.stack(np.nonzero(a), axis=1) if a.ndim else np.zeros((int(a != 0), 0), int)
         vals = a[tuple(coords.T)] if a.ndim else a.reshape(-1)[: coords.shape[0]]
@@ -424,7 +426,7 @@ class COO(Format):
                        coords.shape[0] * (self._coord_bits(a.shape) + self.value_bits),
                        self.params())
 
-    def decode(self, enc):
+    def decode(self, enc: Encoded) -> np.ndarray:
         self._check(enc)
         out = np.zeros(enc.shape, dtype=enc.arrays["values"].dtype)
         if out.ndim:
@@ -433,16 +435,16 @@ class COO(Format):
             out[()] = enc.arrays["values"][0]
         return out
 
-    def size_bits(self, x):
+    def size_bits(self, x: Any) -> int:
         a = _np(x)
         return int(np.count_nonzero(a)) * (self._coord_bits(a.shape) + self.value_bits)
 
-    def row_sizes_bits(self, x2d):
+    def row_sizes_bits(self, x2d: Any) -> np.ndarray:
         a = _np(x2d)
-        return np.count_nonzero(a, axis=1).astype(np.int64) * (
-            self._coord_bits(a.shape[1:]) + self.value_bits)
+        return cast(np.ndarray, np.count_nonzero(a, axis=1).astype(np.int64) * (
+            self._coord_bits(a.shape[1:]) + self.value_bits))
 
-    def expected_bits(self, shape, density):
+    def expected_bits(self, shape: int | tuple[int, ...], density: float) -> float:
         shape = _shape(shape)
         return math.prod(shape) * density * (self._coord_bits(shape) + self.value_bits)
 

@@ -34,7 +34,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal, cast
 
 import torch
 
@@ -132,8 +132,9 @@ def parse_prune_spec(text: str) -> PruneSpec:
     if found is None:
         raise PruneSpecError(f"prune spec {text!r}: cannot parse {head!r}; {_HELP}")
     method, mt = found
+    assert mt is not None  # found only where rx.match(head) matched
     g = mt.groups()
-    kw: dict = {}
+    kw: dict[str, Any] = {}
     if method in ("magnitude", "global", "channel"):
         kw["density"] = _density(g[0], head)
     elif method == "block":
@@ -159,7 +160,8 @@ def parse_prune_spec(text: str) -> PruneSpec:
             raise PruneSpecError(f"prune spec {text!r}: override {tok!r}: an nm spec can only "
                                  "leave layers dense (GLOB=dense)")
         overrides.append((glob, d))
-    return PruneSpec(method=method, overrides=tuple(overrides), text=str(text), **kw)
+    return PruneSpec(method=cast(Method, method), overrides=tuple(overrides), text=str(text),
+                     **kw)
 
 
 def prunable(g: GConv) -> bool:
@@ -222,12 +224,12 @@ def prune(chain: Chain, spec: PruneSpec | str) -> PruneResult:
             if any(fnmatch.fnmatchcase(n, glob) for n in names):
                 d, over = od, True
                 used_globs.add(glob)
-        targets[g.operand] = (g, d, over)
+        targets[cast(str, g.operand)] = (g, d, over)  # a prunable GConv has a weight
     unused = [glob for glob, _ in spec.overrides if glob not in used_globs]
     if unused:
-        names = ", ".join(g.name for g, _, _ in targets.values())
+        layer_names = ", ".join(g.name for g, _, _ in targets.values())
         raise PruneSpecError(f"prune spec {spec.text!r}: override {unused[0]!r} matches no "
-                             f"prunable layer of {chain.name}; they are: {names}")
+                             f"prunable layer of {chain.name}; they are: {layer_names}")
     if not targets:
         raise PruneSpecError(f"{chain.name} has no prunable weights (no convolution or FC)")
 
@@ -279,6 +281,6 @@ def prune_chain(chain: Chain, spec: PruneSpec | str) -> Chain:
     return prune(chain, spec).chain
 
 
-def prune_report(result: PruneResult) -> Sequence[dict]:
+def prune_report(result: PruneResult) -> Sequence[dict[str, Any]]:
     """One row per pruned weight (for tables and CSV)."""
     return [dataclasses.asdict(lp) for lp in result.layers]

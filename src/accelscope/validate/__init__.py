@@ -14,9 +14,12 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from accelscope.errors import AccelscopeError
+
+if TYPE_CHECKING:
+    from accelscope.results import NetworkResult
 
 # Modules that register targets when imported (each accelerator issue adds its own).
 TARGET_MODULES = ("accelscope.validate.workload_targets",
@@ -72,7 +75,8 @@ class TargetResult:
         if t.criterion != "relative":
             if self.ours is None or not math.isfinite(self.ours):
                 return False
-            return self.ours > t.bound if t.criterion == "above" else self.ours < t.bound
+            bound = cast(float, t.bound)  # register() requires a bound for these criteria
+            return self.ours > bound if t.criterion == "above" else self.ours < bound
         err = self.rel_error
         return err is not None and math.isfinite(err) and err <= t.tolerance
 
@@ -129,16 +133,17 @@ def run(prefix: str = "", *, on_result: Callable[[TargetResult], None] | None = 
 # A published-values table for a run: (title, columns, rows) next to what `run` computed, for
 # the (network, arch) pairs a paper measured. Each targets module may register one.
 PublishedTable = tuple[str, list[str], list[list[str]]]
-_TABLES: list[Callable[[object], PublishedTable | None]] = []
+PublishedTableFn = Callable[["NetworkResult"], PublishedTable | None]
+_TABLES: list[PublishedTableFn] = []
 
 
-def register_published_table(fn: Callable[[object], PublishedTable | None]):
+def register_published_table(fn: PublishedTableFn) -> PublishedTableFn:
     """Register ``fn(network_result) -> (title, columns, rows) | None``."""
     _TABLES.append(fn)
     return fn
 
 
-def published_tables(result) -> list[PublishedTable]:
+def published_tables(result: NetworkResult) -> list[PublishedTable]:
     """The published-values tables that apply to a ``NetworkResult`` (usually none)."""
     for mod in TARGET_MODULES:
         importlib.import_module(mod)

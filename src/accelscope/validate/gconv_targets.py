@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import functools
 import statistics
+from typing import TYPE_CHECKING, Any
 
 from accelscope.validate import Target, register
+
+if TYPE_CHECKING:
+    from accelscope.results import LayerResult
 
 NETWORKS = ("googlenet", "squeezenet1_0")
 ARCHS = ("spots", "eyeriss", "scnn")
@@ -40,7 +44,8 @@ def _ratios() -> tuple[tuple[float, float], ...]:
         zm = zoo.get(net, input_shape=(1, 3, SIZE, SIZE))
         chain = lower(zm)
         ws = build_workloads(chain, zm.example_input())
-        cache: dict = {}  # one host measurement per layer for every arch
+        # one host measurement per layer for every arch
+        cache: dict[tuple[Any, ...], LayerResult] = {}
         for arch in ARCHS:
             res = evaluate_strategies(ws, load_arch(arch), ("gconv", "host-fallback"),
                                       chain=chain, fuse=True, cache=cache)

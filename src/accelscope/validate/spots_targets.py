@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import functools
 import statistics
+from typing import TYPE_CHECKING
 
 from accelscope.validate import Target, register
+
+if TYPE_CHECKING:
+    from accelscope.models.contract import LayerWorkload
+    from accelscope.results import NetworkResult
 
 NETWORKS = ("alexnet", "vgg16", "resnet50", "googlenet")
 PRUNE = "0.7"
@@ -22,7 +27,7 @@ TACO = ("Soltaniyeh, Martin, Nagarakatte, 'An Accelerator for Sparse Convolution
 
 
 @functools.cache
-def _workloads(net: str):
+def _workloads(net: str) -> list[LayerWorkload]:
     from accelscope.evaluate import build_workloads
     from accelscope.sparsity import prune_chain
     from accelscope.workload import zoo
@@ -34,7 +39,7 @@ def _workloads(net: str):
 
 
 @functools.cache
-def _result(net: str, arch: str):
+def _result(net: str, arch: str) -> NetworkResult:
     from accelscope.arch import load_arch
     from accelscope.evaluate import evaluate_workloads
 

@@ -9,8 +9,12 @@ engine and the SCALE-Sim memory model; SCALE-Sim is deterministic, so the tolera
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from accelscope.validate import Target, register
+
+if TYPE_CHECKING:
+    from accelscope.workload.gconv import GConv
 
 STUDY = ("SCALE-Sim 3.0.0 run by the peer-tool study, references/peers_handson.md §2 "
          "(ResNet-18 conv layers, 32x32, 64 kB SRAMs, CALC; table 'Results: ResNet-18 conv "
@@ -23,7 +27,7 @@ PUBLISHED = {  # dataflow: (total incl. prefetch, total cycles)
 
 
 @functools.cache
-def _convs():
+def _convs() -> list[GConv]:
     from accelscope.workload import zoo
     from accelscope.workload.lower import lower
 

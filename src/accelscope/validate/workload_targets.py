@@ -3,9 +3,15 @@ and torchvision's published metadata."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
+from typing import TYPE_CHECKING, cast
 
 from accelscope.validate import Target, register
+
+if TYPE_CHECKING:
+    from torchvision.models import ResNet
+
+    from accelscope.workload.gconv import Chain, GConv
 
 JSSC = ("Chen et al., Eyeriss, IEEE JSSC 52(1) 2017, Table V (AlexNet CONV1-5, batch 4; "
         "MACs in millions, filter weights in thousands)")
@@ -13,14 +19,14 @@ TV = "torchvision 0.29 weights metadata `_ops` (GMACs, 3 decimals)"
 
 
 @cache
-def _chain(name: str, batch: int = 1):
+def _chain(name: str, batch: int = 1) -> Chain:
     from accelscope.workload import zoo
     from accelscope.workload.lower import lower
 
     return lower(zoo.get(name, batch=batch))
 
 
-def _alexnet_convs(batch: int):
+def _alexnet_convs(batch: int) -> list[GConv]:
     return [g for g in _chain("alexnet-caffe", batch).gconvs
             if g.origin_op.split("+")[0] == "Conv2d"]
 
@@ -35,10 +41,23 @@ def _resnet50_v1_macs() -> float:
     from accelscope.workload.lower import lower
 
     zm = zoo.get("resnet50")
-    for layer in (zm.module.layer2, zm.module.layer3, zm.module.layer4):
+    resnet = cast("ResNet", zm.module)
+    for layer in (resnet.layer2, resnet.layer3, resnet.layer4):
         block = layer[0]
         block.conv1.stride, block.conv2.stride = (2, 2), (1, 1)
     return lower(zm.module, torch.zeros(1, 3, 224, 224)).conv_fc_macs
+
+
+def _alexnet_conv_macs(i: int) -> int:
+    return _alexnet_convs(4)[i].macs
+
+
+def _alexnet_conv_weights(i: int) -> int:
+    return _alexnet_convs(1)[i].weight_elems
+
+
+def _conv_fc_macs(name: str) -> int:
+    return _chain(name).conv_fc_macs
 
 
 _JSSC_MACS_M = (421.66, 895.79, 598.1, 448.6, 299.0)
@@ -48,7 +67,7 @@ _JSSC_WEIGHTS_K = (34.8, 307.2, 884.7, 663.6, 442.4)
 def _digits_tol(value: float, decimals: int) -> float:
     """One unit of the last printed digit, relative to the value: papers round or truncate
     (JSSC prints CONV2's 895.7952 M as 895.79), so half a unit would be too tight."""
-    return 10 ** -decimals / value
+    return cast(float, 10 ** -decimals / value)  # int ** -int is typed Any
 
 
 for _i, (_m, _w) in enumerate(zip(_JSSC_MACS_M, _JSSC_WEIGHTS_K, strict=True)):
@@ -56,11 +75,11 @@ for _i, (_m, _w) in enumerate(zip(_JSSC_MACS_M, _JSSC_WEIGHTS_K, strict=True)):
     register(Target(
         name=f"workload.alexnet-caffe.conv{_i + 1}.macs_batch4", published=_m * 1e6,
         unit="MACs", source=JSSC, tolerance=_digits_tol(_m, _dec), level="must_hold",
-        compute=lambda i=_i: _alexnet_convs(4)[i].macs))
+        compute=partial(_alexnet_conv_macs, _i)))
     register(Target(
         name=f"workload.alexnet-caffe.conv{_i + 1}.weights", published=_w * 1e3,
         unit="weights", source=JSSC, tolerance=_digits_tol(_w, 1), level="must_hold",
-        compute=lambda i=_i: _alexnet_convs(1)[i].weight_elems))
+        compute=partial(_alexnet_conv_weights, _i)))
 register(Target(
     name="workload.alexnet-caffe.conv_total.macs_batch4", published=2663e6, unit="MACs",
     source=JSSC, tolerance=_digits_tol(2663, 0), level="must_hold",
@@ -93,4 +112,4 @@ for _name, _ops in _TV_OPS.items():
     register(Target(
         name=f"workload.{_name}.torchvision_ops", published=_ops * 1e9, unit="MACs",
         source=TV, tolerance=_digits_tol(_ops, 3), level="must_hold",
-        compute=lambda n=_name: _chain(n).conv_fc_macs))
+        compute=partial(_conv_fc_macs, _name)))
