@@ -133,6 +133,28 @@ def _safe_relative(rel: str | Path) -> PurePosixPath:
     return p
 
 
+# What accelscope versions before the manifest wrote into an output directory: such a
+# directory (these names only, in it or one level down) is replaced like one with a manifest.
+_OLDER_FILES = frozenset({
+    "results.json", "results.csv", "layers.png", "compare.csv", "compare.png",
+    "density_sweep.csv", "density_sweep.png", "dct_accuracy.csv", "dct_accuracy.png",
+    "COMPUTE_REPORT.csv", "BANDWIDTH_REPORT.csv", "DETAILED_ACCESS_REPORT.csv"})
+
+
+def _older_output(root: Path) -> bool:
+    """Whether ``root`` holds only files an earlier accelscope wrote (no file of the user's)."""
+    for p in root.iterdir():
+        if p.is_symlink():
+            return False
+        if p.is_dir():
+            if not all(q.is_file() and not q.is_symlink() and q.name in _OLDER_FILES
+                       for q in p.iterdir()):
+                return False
+        elif p.name not in _OLDER_FILES:
+            return False
+    return True
+
+
 class RunOutput:
     """The files of one run, written atomically into ``root``.
 
@@ -153,8 +175,8 @@ class RunOutput:
         self.command = command
         self.meta = dict(meta or {})
         _check_location(self.root, flag, directory=True)
-        if self.root.is_dir() and any(self.root.iterdir()) and not (self.root / MANIFEST
-                                                                    ).is_file():
+        if self.root.is_dir() and any(self.root.iterdir()) and not (
+                (self.root / MANIFEST).is_file() or _older_output(self.root)):
             raise OutputError(f"{flag} {self.root}: exists, is not empty and holds no "
                               f"accelscope {MANIFEST}; accelscope replaces only its own "
                               "output directories, so give a new or empty directory")

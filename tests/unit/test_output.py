@@ -145,3 +145,24 @@ def test_write_file_is_atomic_and_checked(tmp_path):
     with pytest.raises(OutputError, match="is a directory"):
         write_file(tmp_path / "d", "{}", "--json")
     assert sorted(q.name for q in (tmp_path / "d").iterdir()) == ["x.json"]
+
+
+def test_output_of_an_earlier_version_is_replaced_but_nothing_else(tmp_path):
+    old = tmp_path / "compare-tiny"
+    (old / "spots").mkdir(parents=True)
+    for f in ("compare.csv", "compare.png", "spots/results.json", "spots/results.csv"):
+        (old / f).write_text("old")
+    with RunOutput(old) as o:  # written before manifests existed: ours, replaced
+        o.write_text("compare.csv", "new")
+    assert sorted(p.name for p in old.iterdir()) == ["compare.csv", MANIFEST]
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "results.json").write_text("old")
+    (mixed / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="holds no accelscope"):
+        RunOutput(mixed)
+    nested = tmp_path / "nested"
+    (nested / "spots").mkdir(parents=True)
+    (nested / "spots" / "thesis.tex").write_text("mine")
+    with pytest.raises(OutputError, match="holds no accelscope"):
+        RunOutput(nested)
