@@ -3,7 +3,6 @@ tensors a GConv reads through layout views."""
 
 from __future__ import annotations
 
-from accelscope.arch import ArchSpec, load_arch
 from accelscope.errors import AccelscopeError
 from accelscope.results import LayerResult
 from accelscope.workload.gconv import Chain, GConv, View
@@ -38,11 +37,6 @@ def base_tensors(chain: Chain | None, tensor: str) -> tuple[str, ...]:
 
 def reads(g: GConv) -> tuple[str, ...]:
     return (g.input, g.operand) if g.operand_kind == "tensor" and g.operand else (g.input,)
-
-
-def as_spec(spec: str | ArchSpec) -> ArchSpec:
-    """A spec from a preset name or YAML path; a spec as is."""
-    return load_arch(spec) if isinstance(spec, str) else spec
 
 
 def expanded_input(r: LayerResult) -> bool:

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from accelscope.arch import load_arch
 from accelscope.energy import rescale_dram
 from accelscope.models.contract import LayerWorkload
-from accelscope.passes.common import ON_ACCEL, StrategyError, as_spec, base_tensors, reads
+from accelscope.passes.common import ON_ACCEL, StrategyError, base_tensors, reads
 from accelscope.results import NetworkResult
 from accelscope.workload.gconv import Chain
 
@@ -97,7 +98,7 @@ def fuse_chain(result: NetworkResult, workloads: Sequence[LayerWorkload], spec: 
     consumer's DRAM read of each are removed (DRAM energy follows the bits). Cycles are not
     recomputed (a DRAM-bound layer would get faster: the saving shown is a lower bound on
     time). ``rows`` maps each workload to its row in ``result`` (default: one row each)."""
-    spec = as_spec(spec)
+    spec = load_arch(spec)
     where = list(where) if where is not None else [ON_ACCEL] * len(workloads)
     rows = list(rows) if rows is not None else list(range(len(workloads)))
     if len(rows) != len(workloads):

@@ -42,14 +42,13 @@ from typing import Any, cast
 import torch
 import torch.nn.functional as F
 
-from accelscope.arch import ArchSpec, HostSpec
+from accelscope.arch import ArchSpec, HostSpec, load_arch
 from accelscope.models.contract import STRATEGIES, LayerWorkload
 from accelscope.models.registry import get_model
 from accelscope.passes.common import (
     ON_ACCEL,
     ON_HOST,
     StrategyError,
-    as_spec,
     base_tensors,
     reads,
 )
@@ -372,7 +371,7 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
     if strategy not in STRATEGIES:
         parse_strategies(str(strategy))  # raises, naming the strategies
         raise StrategyError(f"give one strategy, not {strategy!r}")
-    spec = as_spec(spec)
+    spec = load_arch(spec)
     preset_nonconv = nonconv_on(spec)
     if strategy in NONCONV_ON:
         spec = with_nonconv_on(spec, NONCONV_ON[strategy])
@@ -403,7 +402,7 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
     expanded = [False] * len(workloads)
     host: HostSpec | None = None
     if strategy == "host-fallback":
-        chosen = as_spec(host_spec if host_spec is not None else DEFAULT_HOST)
+        chosen = load_arch(host_spec if host_spec is not None else DEFAULT_HOST)
         if not isinstance(chosen, HostSpec) or not get_model(chosen.model).measured:
             raise StrategyError(f"--host {chosen.name!r} is not a measured host preset (model "
                                 f"{chosen.model!r}); give cpu or gpu")
