@@ -154,6 +154,10 @@ def prepare_network(model: str, *, input_shape: str | tuple[int, ...] | None = N
     from accelscope.workload.lower import lower
 
     step = status or (lambda text: contextlib.nullcontext())
+    if prune:  # a bad --prune fails before the lowering, not after it
+        from accelscope.sparsity.prune import parse_prune_spec
+
+        parse_prune_spec(prune)
     zm, onnx_path, x = resolve_model(model, input_shape, batch, weights, seed)
     with step(f"lowering {model} ..."):
         if zm is not None:

@@ -161,3 +161,10 @@ def test_python_m_accelscope_runs():
     r = subprocess.run([sys.executable, "-m", "accelscope", "archs", "show", "bad/../x"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("error: bad/../x: no such file")
+
+
+def test_options_that_would_be_ignored_or_fail_late_are_refused_first(capsys):
+    code, out, err = run(capsys, "run", "tiny", "--arch", "spots", "--host", "gpu")
+    assert code == 2 and "--host and --host-threads apply to --strategy host-fallback" in err
+    code, out, err = run(capsys, "run", "resnet18", "--arch", "spots", "--prune", "0.7x")
+    assert code == 2 and "prune spec '0.7x'" in err and "cycles" not in out

@@ -59,11 +59,14 @@ if TYPE_CHECKING:
     from accelscope.workload.gconv import Chain
 
 
-def _strategy_guard(strategy: str | None, compress: str | None, fmaps_on_chip: bool
-                    ) -> tuple[str, ...] | None:
+def _strategy_guard(strategy: str | None, compress: str | None, fmaps_on_chip: bool,
+                    host: str = "cpu", host_threads: int = 1) -> tuple[str, ...] | None:
     """The strategies parsed (None without --strategy); a clear error for combinations that
-    are not modelled together."""
+    are not modelled together, and for host options that would be ignored."""
     if strategy is None:
+        if host != "cpu" or host_threads != 1:
+            raise InputFileError("--host and --host-threads apply to --strategy "
+                                 "host-fallback; add --strategy host-fallback (or drop them)")
         return None
     from accelscope.passes import parse_strategies
 
@@ -167,7 +170,7 @@ def run_cmd(
     from accelscope.arch import load_arch
 
     spec = load_arch(arch)
-    strategies = _strategy_guard(strategy, compress, fmaps_on_chip)
+    strategies = _strategy_guard(strategy, compress, fmaps_on_chip, host, host_threads)
     if compress is not None:
         from accelscope.passes import check_compress
 
@@ -240,7 +243,7 @@ def compare_cmd(
             raise InputFileError(f"--baseline {baseline!r} is not one of --arch "
                                  f"({', '.join(names)})")
         base_i = names.index(baseline) if baseline in names else refs.index(baseline)
-    strategies = _strategy_guard(strategy, compress, fmaps_on_chip)
+    strategies = _strategy_guard(strategy, compress, fmaps_on_chip, host, host_threads)
     if compress is not None:
         from accelscope.passes import check_compress
 
