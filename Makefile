@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-all bench lint clean
+.PHONY: install demo test test-all fuzz bench lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q -m "not slow"
+
+fuzz: install
+	$(PY) -m pytest -q tests/fuzz --hypothesis-profile=fuzz -W ignore::DeprecationWarning
 
 test-all: install
 	$(PY) -m pytest -q

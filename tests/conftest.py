@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
 
 from accelscope.api import lower
 from accelscope.workload.execute import execute, relative_error
@@ -36,3 +37,10 @@ def allops_workloads():
 
     zm = accelscope.zoo.get("tiny-allops")
     return build_workloads(accelscope.lower(zm), zm.example_input())
+
+
+# ``make fuzz`` (pytest --hypothesis-profile=fuzz): the long budget of tests/fuzz; other
+# hypothesis tests keep their own settings
+settings.register_profile("fuzz", max_examples=40_000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow,
+                                                 HealthCheck.function_scoped_fixture])

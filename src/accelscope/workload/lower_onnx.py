@@ -181,15 +181,27 @@ class _Lowerer:
         base = node.name or f"{node.op_type}_{idx}"
         return Origin(f"{base}{suffix}", node.op_type, node.name or node.output[0])
 
+    def _initializer(self, name: str, proto: Any, to_array: Any) -> torch.Tensor:
+        """An initializer as a tensor; a damaged one (unknown element type, data that does
+        not fill its shape, a type PyTorch has no tensor for) is a located input error."""
+        try:
+            return _to_torch(to_array(proto))
+        except (KeyError, TypeError, ValueError) as exc:
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputFileError(f"{self.label}: initializer {name!r} cannot be read ({why}); "
+                                 "the file is damaged or uses an element type accelscope does "
+                                 "not support (float, integer and bool tensors)") from None
+
     # -- the walk --------------------------------------------------------------------------
     def run(self) -> list[str]:
         from onnx import numpy_helper
 
         g = self.model.graph
         for init in g.initializer:
-            self.const[init.name] = _to_torch(numpy_helper.to_array(init))
+            self.const[init.name] = self._initializer(init.name, init, numpy_helper.to_array)
         for sp in g.sparse_initializer:
-            self.const[sp.values.name] = _to_torch(numpy_helper.to_array(sp))
+            self.const[sp.values.name] = self._initializer(sp.values.name, sp,
+                                                           numpy_helper.to_array)
         self._find_patterns()
         for idx, node in enumerate(g.node):
             if idx in self.skip:
