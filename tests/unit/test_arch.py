@@ -228,7 +228,7 @@ def test_all_errors_at_once_in_line_order():
     text = edit("per_cycle: 32\n  word_bits: 32", "per_cycle: 32\n  word_bits: 0", text)
     msgs = errors(text)
     assert [m.split(":")[1] for m in msgs] == ["4", "14", "24"]
-    assert msgs[0].startswith("t.yaml:4: clock_hz: must be > 0, got 0 (")
+    assert msgs[0].startswith("t.yaml:4: clock_hz: must be >= 1000, got 0 (")  # 1 kHz minimum
     assert msgs[1].startswith("t.yaml:14: compute.number: must be 'int' or 'fp', got 'posit'")
     assert msgs[2].startswith("t.yaml:24: dram.word_bits: must be >= 1, got 0")
 

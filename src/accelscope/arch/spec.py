@@ -17,7 +17,14 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from accelscope.output import NAME_RULE, is_name
 
@@ -26,6 +33,17 @@ TENSORS: tuple[str, ...] = ("input", "weight", "output")
 
 _NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _MAX_WORD_BITS = 4096  # a memory word may be a whole vector or cache line, unlike an operand
+# Upper bounds of physical quantities, far beyond any chip (a wafer-scale engine has under a
+# million cores, a GPU 2**18 MACs per cycle): a value beyond them is a typo or a unit error.
+_MAX_PES_PER_DIM = 2**20
+_MAX_MACS_PER_CYCLE = 2**26
+_MAX_CYCLES = 10**6       # cycles per op, pipeline depth
+_MAX_BYTES = 2**40        # 1 TiB of on-chip memory in one level
+_MAX_BANKS = 2**24
+_MAX_BW_BITS = 2.0**32    # bits per cycle of one level or of DRAM
+_MAX_PJ_PER_BIT = 1.0e6
+_MIN_CLOCK_HZ, _MAX_CLOCK_HZ = 1.0e3, 1.0e11   # 1 kHz .. 100 GHz
+_MAX_NODE_NM = 10_000     # 10 um, the early 1970s
 
 
 class SpecSection(BaseModel):
@@ -50,23 +68,23 @@ class SpecSection(BaseModel):
 class ComputeSpec(SpecSection):
     """The processing-element (PE) array."""
 
-    array: tuple[Annotated[int, Field(ge=1)], ...] = Field(
+    array: tuple[Annotated[int, Field(ge=1, le=_MAX_PES_PER_DIM)], ...] = Field(
         min_length=1,
         description="Shape of the PE array, outermost dimension first, e.g. [32, 32] "
                     "[PEs per dimension]")
     macs_per_pe: int = Field(
-        default=1, ge=1,
+        default=1, ge=1, le=_MAX_MACS_PER_CYCLE,
         description="Multiply-accumulates one PE issues per cycle (vector lanes, multipliers "
                     "per PE); default 1, reported by defaults_used() [MACs/cycle/PE]")
     macs_per_cycle: int = Field(
-        ge=1,
+        ge=1, le=_MAX_MACS_PER_CYCLE,
         description="Peak MACs the whole array issues per cycle; must equal the product of "
                     "array times macs_per_pe [MACs/cycle]")
     cycles_per_op: int = Field(
-        ge=1,
+        ge=1, le=_MAX_CYCLES,
         description="Cycles between two MAC issues of one PE (1 = fully pipelined) [cycles]")
     pipeline_depth: int = Field(
-        ge=0,
+        ge=0, le=_MAX_CYCLES,
         description="Latency from operand issue to result, paid to fill and drain the "
                     "pipeline once per pass (0 = none) [cycles]")
     operand_bits: int = Field(
@@ -108,28 +126,29 @@ class MemoryLevel(SpecSection):
         pattern=_NAME_PATTERN,
         description="Level name used in results, unique within the spec (letters, digits, "
                     "underscore) [name]")
-    size_bytes: int = Field(gt=0, description="Capacity of the level, all banks together "
+    size_bytes: int = Field(gt=0, le=_MAX_BYTES,
+                            description="Capacity of the level, all banks together "
                                               "[bytes]")
     word_bits: int = Field(ge=1, le=_MAX_WORD_BITS,
                            description="Width of one access (one word), 1..4096 [bits]")
     banks: int = Field(
-        default=1, ge=1,
+        default=1, ge=1, le=_MAX_BANKS,
         description="Independently addressable banks (or private instances); default 1, "
                     "reported by defaults_used() [count]")
     read_bw_bits_per_cycle: float = Field(
-        gt=0, description="Peak read bandwidth, all banks together [bits/cycle]")
+        gt=0, le=_MAX_BW_BITS, description="Peak read bandwidth, all banks together [bits/cycle]")
     write_bw_bits_per_cycle: float = Field(
-        gt=0, description="Peak write bandwidth, all banks together [bits/cycle]")
+        gt=0, le=_MAX_BW_BITS, description="Peak write bandwidth, all banks together [bits/cycle]")
     holds: tuple[Tensor, ...] = Field(
         min_length=1,
         description="Tensors this level stores, any of input, weight, output [choice]")
     energy_pj_per_bit_read: float | None = Field(
-        default=None, gt=0,
+        default=None, gt=0, le=_MAX_PJ_PER_BIT,
         description="Energy to read one bit; null = priced by the energy table's SRAM model "
                     "from size_bytes and word_bits (the model records that); default null, "
                     "reported by defaults_used() [pJ/bit]")
     energy_pj_per_bit_write: float | None = Field(
-        default=None, gt=0,
+        default=None, gt=0, le=_MAX_PJ_PER_BIT,
         description="Energy to write one bit; null = priced by the energy table's SRAM model "
                     "from size_bytes and word_bits (the model records that); default null, "
                     "reported by defaults_used() [pJ/bit]")
@@ -138,6 +157,15 @@ class MemoryLevel(SpecSection):
         description="Whether the level is split in two halves, one filled while the other is "
                     "read, so refills overlap compute and a tile gets half the capacity; "
                     "default false, reported by defaults_used() [flag]")
+
+    @model_validator(mode="after")
+    def _a_word_per_bank(self) -> MemoryLevel:
+        need = self.banks * -(-self.word_bits // 8)
+        if self.size_bytes < need:
+            raise ValueError(f"size_bytes {self.size_bytes:,} cannot hold one {self.word_bits}-bit "
+                             f"word in each of its {self.banks:,} banks ({need:,} bytes); is "
+                             "the size in bytes, all banks together?")
+        return self
 
     @field_validator("holds")
     @classmethod
@@ -152,14 +180,15 @@ class DramSpec(SpecSection):
     """Off-chip memory."""
 
     bandwidth_bits_per_cycle: float = Field(
-        gt=0, description="Peak off-chip bandwidth at the accelerator clock, reads and writes "
+        gt=0, le=_MAX_BW_BITS,
+        description="Peak off-chip bandwidth at the accelerator clock, reads and writes "
                           "together [bits/cycle]")
     word_bits: int = Field(
         ge=1, le=_MAX_WORD_BITS,
         description="Access granularity (burst or sector); traffic is counted in whole "
                     "words, 1..4096 [bits]")
     energy_pj_per_bit: float | None = Field(
-        default=None, gt=0,
+        default=None, gt=0, le=_MAX_PJ_PER_BIT,
         description="Energy to move one bit to or from DRAM; null = the energy table's DRAM "
                     "figure; default null, reported by defaults_used() [pJ/bit]")
 
@@ -180,8 +209,10 @@ class ArchSpec(SpecSection):
     source: str = Field(min_length=1, description="Where the numbers come from: paper, "
                                                   "datasheet, measurement or 'own design' "
                                                   "[text]")
-    clock_hz: float = Field(gt=0, description="Clock frequency of the compute array [Hz]")
-    technology_nm: int = Field(ge=1, description="Process node the spec is built in, as the "
+    clock_hz: float = Field(ge=_MIN_CLOCK_HZ, le=_MAX_CLOCK_HZ,
+                            description="Clock frequency of the compute array [Hz]")
+    technology_nm: int = Field(ge=1, le=_MAX_NODE_NM,
+                               description="Process node the spec is built in, as the "
                                                  "energy tables name nodes (45, 28, ...) [nm]")
     energy_table: str = Field(
         min_length=1, description="Name of the table in accelscope.energy that prices this "
