@@ -27,6 +27,10 @@ def scalesim_cmd(
     gemm: Annotated[bool, typer.Option("--gemm", help="the topology lists GEMMs (name, M, "
                                                      "N, K) as with SCALE-Sim's -i gemm")
                     ] = False,
+    max_cycles: Annotated[int | None, typer.Option(
+        "--max-cycles", min=1,
+        help="simulate topologies of up to this many compute cycles (default 2e9, a few "
+             "minutes; a larger topology is refused before any work)")] = None,
     out: Annotated[Path | None, typer.Option(
         help="directory for COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, "
              "DETAILED_ACCESS_REPORT.csv (default out/scalesim-RUN_NAME)")] = None,
@@ -34,13 +38,22 @@ def scalesim_cmd(
     """Run a SCALE-Sim config and topology; write SCALE-Sim's three reports."""
     import time
 
-    from accelscope.interop.scalesim import read_config, read_topology, simulate, write_reports
+    from accelscope.interop.scalesim import (
+        MAX_SIM_CYCLES,
+        check_work,
+        read_config,
+        read_topology,
+        simulate,
+        write_reports,
+    )
 
     cfg = read_config(config)
     layers = read_topology(topology, gemm=gemm)
+    limit = max_cycles if max_cycles is not None else MAX_SIM_CYCLES
+    check_work(cfg, layers, str(topology), limit)  # too large: refused before any work
     dest = run_output(ctx, out, "scalesim", cfg.run_name)
     t0 = time.perf_counter()
-    reports = simulate(cfg, layers)
+    reports = simulate(cfg, layers, max_cycles=limit)
     wall = time.perf_counter() - t0
     with dest as o:
         for p in write_reports(reports, o.staging):

@@ -80,6 +80,22 @@ class ScaleSimLayer:
 
 _LAYOUT_DEFAULTS = {"IfmapSRAMBankBandwidth": 10, "FilterSRAMBankBandwidth": 10}
 
+#: Upper bounds of the config's numbers: an array side of 16,384 PEs (a TPU has 128 or 256),
+#: 1 GiB per SRAM, 2**20 words per cycle and request-buffer entries.
+_MAX_CONFIG = {"ArrayHeight": 16_384, "ArrayWidth": 16_384, "IfmapSramSzkB": 2**20,
+               "FilterSramSzkB": 2**20, "OfmapSramSzkB": 2**20}
+_MAX_CONFIG_DEFAULT = 2**20
+
+#: A topology row's sizes are at most 10,000,000, and the topology (``DP`` rows expanded
+#: into one layer per channel, as SCALE-Sim does) at most 100,000 layers.
+MAX_TOPOLOGY_SIZE = 10_000_000
+MAX_TOPOLOGY_LAYERS = 100_000
+
+#: The compute cycles a simulation may cover by default (distinct layer geometries summed;
+#: about 2 to 15 minutes of this machine's time, depending on the dataflow); more needs
+#: ``max_cycles`` (``accelscope scalesim --max-cycles``).
+MAX_SIM_CYCLES = 2_000_000_000
+
 
 def read_config(path: str | Path) -> ScaleSimConfig:
     """Parse a SCALE-Sim ``.cfg`` (INI) file."""
@@ -121,8 +137,14 @@ def read_config(path: str | Path) -> ScaleSimConfig:
             except ValueError:
                 raise ScaleSimInputError(f"{path}: [{section}] {key} = {raw!r} is not an "
                                          "integer") from None
-            if v < 0 or (v == 0 and key.startswith("Array")):
+            # every number read is a size, a bandwidth or a buffer depth: 0 is meaningless
+            # (SCALE-Sim itself divides by it) and the bounds keep the work finite
+            if v < 1:
                 raise ScaleSimInputError(f"{path}: [{section}] {key} = {v} must be positive")
+            top = _MAX_CONFIG.get(key, _MAX_CONFIG_DEFAULT)
+            if v > top:
+                raise ScaleSimInputError(f"{path}: [{section}] {key} = {v:,} is beyond any "
+                                         f"real array; it must be at most {top:,}")
             return v
         return raw
 
@@ -167,7 +189,7 @@ def read_topology(path: str | Path, gemm: bool = False) -> list[ScaleSimLayer]:
         lines = path.read_text().splitlines()
     except UnicodeDecodeError:
         raise ScaleSimInputError(f"{path}: not a text (CSV) file") from None
-    layers = []
+    layers: list[ScaleSimLayer] = []
     want = 4 if gemm else 8
     for no, raw in enumerate(lines[1:], start=2):
         cells = [c.strip() for c in raw.split(",")]
@@ -193,6 +215,9 @@ def read_topology(path: str | Path, gemm: bool = False) -> list[ScaleSimLayer]:
                                      "(is the header row missing?)") from None
         if min(nums) < 1:
             raise ScaleSimInputError(f"{path}:{no}: sizes must be positive, got {nums}")
+        if max(nums) > MAX_TOPOLOGY_SIZE:
+            raise ScaleSimInputError(f"{path}:{no}: size {max(nums):,} is beyond any real "
+                                     f"layer; sizes must be at most {MAX_TOPOLOGY_SIZE:,}")
         name = cells[0]
         if gemm:
             m, n, k = nums
@@ -204,11 +229,21 @@ def read_topology(path: str | Path, gemm: bool = False) -> list[ScaleSimLayer]:
                                          f"input {h}x{w} (SCALE-Sim has no padding: give the "
                                          "padded size)")
             if "DP" in name:  # SCALE-Sim: one single-channel layer per channel (filters kept)
+                if len(layers) + c > MAX_TOPOLOGY_LAYERS:
+                    raise ScaleSimInputError(
+                        f"{path}:{no}: the name {name!r} contains 'DP', which SCALE-Sim "
+                        f"expands into one layer per channel: {c:,} layers, "
+                        f"{len(layers) + c:,} in the topology so far, more than the "
+                        f"{MAX_TOPOLOGY_LAYERS:,} accelscope simulates; rename the row "
+                        "(without DP) to run it as one layer, or give fewer channels")
                 layers += [ScaleSimLayer(f"{name}Channel_{i}", h, w, fh, fw, 1, k, s, line=no)
                            for i in range(c)]
                 continue
             layer = ScaleSimLayer(name, h, w, fh, fw, c, k, s, line=no)
         layers.append(layer)
+        if len(layers) > MAX_TOPOLOGY_LAYERS:
+            raise ScaleSimInputError(f"{path}:{no}: more than {MAX_TOPOLOGY_LAYERS:,} layers; "
+                                     "split the topology into several files")
     if not layers:
         raise ScaleSimInputError(f"{path}: no layer rows after the header")
     return layers
@@ -235,10 +270,38 @@ DETAIL_HEADER = ("LayerID, SRAM IFMAP Start Cycle, SRAM IFMAP Stop Cycle, SRAM I
                  "DRAM OFMAP Start Cycle, DRAM OFMAP Stop Cycle, DRAM OFMAP Writes,")
 
 
-def simulate(cfg: ScaleSimConfig, layers: list[ScaleSimLayer]) -> list[LayerReport]:
-    """SCALE-Sim's three reports for every layer of a topology."""
+def check_work(cfg: ScaleSimConfig, layers: list[ScaleSimLayer], source: str = "topology",
+               max_cycles: int | None = MAX_SIM_CYCLES) -> int:
+    """The compute cycles ``simulate`` covers (each distinct layer geometry once), estimated in
+    closed form; a ``ScaleSimInputError`` naming the largest layer when beyond
+    ``max_cycles`` (None: no limit)."""
+    seen: dict[tuple[int, ...], tuple[int, ScaleSimLayer]] = {}
+    for layer in layers:
+        key = (layer.ifmap_h, layer.ifmap_w, layer.filter_h, layer.filter_w, layer.channels,
+               layer.num_filter, layer.stride)
+        if key not in seen:
+            t = systolic_timing(layer.gemm(), cfg.array_rows, cfg.array_cols, cfg.dataflow)
+            seen[key] = (t.compute_cycles, layer)
+    total = sum(c for c, _ in seen.values())
+    if max_cycles is not None and total > max_cycles:
+        cycles, big = max(seen.values(), key=lambda cl: cl[0])
+        where = f"{source}:{big.line}" if big.line else source
+        raise ScaleSimInputError(
+            f"{where}: layer {big.name!r} ({big.gemm().macs:,} MACs) alone is {cycles:,} "
+            f"compute cycles on the {cfg.array_rows}x{cfg.array_cols} array; the topology "
+            f"is {total:,} cycles to simulate, beyond the limit of {max_cycles:,} (minutes "
+            f"per 10^9 cycles); pass --max-cycles {total} (max_cycles= in Python) to run "
+            "it anyway")
+    return total
+
+
+def simulate(cfg: ScaleSimConfig, layers: list[ScaleSimLayer],
+             max_cycles: int | None = MAX_SIM_CYCLES) -> list[LayerReport]:
+    """SCALE-Sim's three reports for every layer of a topology. A topology of more than
+    ``max_cycles`` compute cycles is refused before any work (``check_work``)."""
     from accelscope.models.systolic.memory import scalesim_memory
 
+    check_work(cfg, layers, max_cycles=max_cycles)
     out = []
     done: dict[tuple[int, ...], LayerReport] = {}
     for layer in layers:
