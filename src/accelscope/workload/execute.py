@@ -224,12 +224,30 @@ def execute(chain: Chain, inputs: torch.Tensor | Sequence[torch.Tensor], *,
     """
     if isinstance(inputs, torch.Tensor):
         inputs = (inputs,)
+    if not isinstance(inputs, Sequence):
+        raise ShapeError(f"execute: the inputs of chain {chain.name!r} are a torch.Tensor or a "
+                         f"sequence of them, got {type(inputs).__name__}")
     inputs = tuple(inputs)
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise ShapeError(f"execute: dtype must be a floating-point torch dtype (torch.float32, "
+                         f"torch.float64), got {dtype}")
     if len(inputs) != len(chain.inputs):
         raise ShapeError(f"chain {chain.name!r} takes {len(chain.inputs)} input(s) "
                          f"{list(chain.inputs)}, got {len(inputs)}")
     env: dict[str, torch.Tensor] = {}
+    device = next((p.device for p in chain.params.values()), torch.device("cpu"))
     for name, value in zip(chain.inputs, inputs, strict=True):
+        if not isinstance(value, torch.Tensor):
+            raise ShapeError(f"input {name!r} of chain {chain.name!r} must be a torch.Tensor, "
+                             f"got {type(value).__name__}; convert it with torch.as_tensor")
+        if not value.is_floating_point():
+            raise ShapeError(f"input {name!r} of chain {chain.name!r} is a {value.dtype} "
+                             "tensor; the chain computes in floating point (its weights are "
+                             "float): pass x.float() (or dtype=torch.float64)")
+        if value.device != device:
+            raise ShapeError(f"input {name!r} of chain {chain.name!r} is on device "
+                             f"{value.device}, the chain's weights on {device}; move it with "
+                             f"x.to({str(device)!r})")
         want = chain.tensors[name].shape
         if tuple(value.shape) != tuple(want):
             raise ShapeError(f"input {name!r} of chain {chain.name!r} must have shape "

@@ -28,6 +28,30 @@ def parse_shape(text: str) -> tuple[int, ...]:
     return shape
 
 
+#: The largest input tensor accelscope builds: 8 GiB of float32 (a batch of 5,000 ImageNet
+#: images); every layer's activations are of the same order, so more is beyond a workstation.
+MAX_INPUT_BYTES = 8 * 2**30
+
+
+def _human_bytes(n: int) -> str:
+    for unit, scale in (("EB", 1e18), ("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:,} bytes"
+
+
+def check_input_size(shape: Sequence[int], what: str) -> None:
+    """Refuse an input of more than ``MAX_INPUT_BYTES`` (float32) before it is allocated."""
+    n = 1
+    for s in shape:
+        n *= int(s)
+    if 4 * n > MAX_INPUT_BYTES:
+        raise ShapeError(f"{what} gives an input tensor of {n:,} float32 values "
+                         f"({_human_bytes(4 * n)}), beyond the {MAX_INPUT_BYTES // 2**30} GiB "
+                         "accelscope allocates (the activations of every layer are of the "
+                         "same order); give a smaller --input-shape or --batch")
+
+
 def resolve_model(model: str, input_shape: str | tuple[int, ...] | None, batch: int | None,
                   weights: str | Path | None, seed: int
                   ) -> tuple[ZooModel | None, Path | None, Any]:
@@ -48,7 +72,16 @@ def resolve_model(model: str, input_shape: str | tuple[int, ...] | None, batch: 
         if weights is not None:
             raise InputFileError("--weights applies to zoo models; an ONNX file carries its "
                                  "own weights")
+        if shape is not None:
+            check_input_size(shape, f"--input-shape {','.join(map(str, shape))}")
         return None, path, shape
+    standard = {r["name"]: tuple(r["input_shape"]) for r in zoo.describe()}
+    planned = shape or standard.get(model)
+    if planned is not None and len(planned) == 4:  # other shapes: zoo.get says what is wrong
+        if batch is not None and batch >= 1:
+            planned = (batch, *planned[1:])
+        check_input_size(planned, f"--input-shape {','.join(map(str, planned))}"
+                         + (f" (--batch {batch})" if batch is not None else ""))
     zm = zoo.get(model, weights=weights, seed=seed, input_shape=shape, batch=batch)
     x = zm.example_input(seed=seed)
     return zm, None, x if isinstance(x, torch.Tensor) else None

@@ -248,6 +248,16 @@ def _load_weights(module: nn.Module, path: Path, name: str) -> None:
         got = tuple(state[k].shape) if isinstance(state[k], torch.Tensor) else type(state[k])
         raise InputFileError(f"{path}: parameter {k!r} has shape {got}, the {name!r} model "
                              f"needs {tuple(want[k].shape)}")
+    for k, v in state.items():  # NaN or inf is never a trained weight
+        if v.is_floating_point() or v.is_complex():
+            finite = torch.isfinite(v)
+            if not bool(finite.all()):
+                nan = int(torch.isnan(v).sum())
+                inf = v.numel() - nan - int(finite.sum())
+                raise InputFileError(
+                    f"{path}: parameter {k!r} holds {nan:,} NaN and {inf:,} infinite values "
+                    f"of {v.numel():,}; weights must be finite numbers (a diverged training "
+                    "run or a corrupt file?)")
     module.load_state_dict(state)
 
 
