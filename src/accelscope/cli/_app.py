@@ -120,7 +120,8 @@ WeightsOpt = Annotated[Path | None, typer.Option(help="state_dict file for a zoo
 ShapeOpt = Annotated[str | None, typer.Option("--input-shape", help="N,C,H,W")]
 
 
-SeedOpt = Annotated[int, typer.Option(help="seed of random weights and input")]
+SeedOpt = Annotated[int, typer.Option(min=0, max=2**63 - 1,
+                                       help="seed of random weights and input")]
 
 
 CompressOpt = Annotated[str | None, typer.Option(
@@ -147,7 +148,7 @@ HostOpt = Annotated[str, typer.Option(
 
 
 HostThreadsOpt = Annotated[int, typer.Option(
-    "--host-threads", help="with --strategy host-fallback: PyTorch threads of a CPU host "
+    "--host-threads", min=0, help="with --strategy host-fallback: PyTorch threads of a CPU host "
                            "(0 = the preset's setting; default 1: repeatable on a loaded "
                            "machine, docs/gconv.md)")]
 
@@ -163,8 +164,15 @@ def prepare(model: str, input_shape: str | None, batch: int | None, weights: Pat
             ) -> tuple[Chain, list[LayerWorkload], str | None]:
     """Lower (and prune) the network and build its per-GConv workloads once, with spinners;
     returns (chain, workloads, the prune spec or None)."""
+    from accelscope.errors import InputFileError
     from accelscope.evaluate import prepare_network
 
+    if prune is not None and not prune.strip():
+        raise InputFileError("--prune is empty; give a prune spec such as 0.7, magnitude:0.3, "
+                             "nm:2:4 (docs/sparsity.md), or drop the option")
+    if mode not in ("actual", "statistical"):
+        raise InputFileError(f"--mode {mode!r} is not a mode; use actual (real tensors) or "
+                             "statistical (densities)")
     p = prepare_network(model, input_shape=input_shape, batch=batch, weights=weights,
                         seed=seed, input=input_spec, prune=prune,
                         mode=cast(Literal["actual", "statistical"], mode),

@@ -77,6 +77,19 @@ def _strategy_guard(strategy: str | None, compress: str | None, fmaps_on_chip: b
     return strategies
 
 
+def _check_compress(compress: str) -> None:
+    """A bad --compress, refused with the option named."""
+    from accelscope.errors import AccelscopeError
+    from accelscope.passes import check_compress
+
+    try:
+        check_compress(compress)
+    except AccelscopeError as exc:
+        if "--compress" in str(exc):
+            raise
+        raise InputFileError(f"--compress {compress!r}: {exc} (docs/dct.md)") from None
+
+
 def _strategy_results(workloads: Sequence[LayerWorkload], spec: ArchSpec, chain: Chain,
                       strategies: Sequence[str], host: str, fuse: bool,
                       details: Mapping[str, Any],
@@ -161,7 +174,8 @@ def run_cmd(
              "(default out/MODEL-ARCH)")] = None,
     mode: ModeOpt = "actual", weights: WeightsOpt = None, input_shape: ShapeOpt = None,
     seed: SeedOpt = 0,
-    rows: Annotated[int | None, typer.Option(help="show at most this many layers")] = None,
+    rows: Annotated[int | None, typer.Option(min=0, help="show at most this many layers")
+                    ] = None,
     compress: CompressOpt = None, fmaps_on_chip: FmapsOpt = False,
     strategy: StrategyOpt = None, host: HostOpt = "cpu", fuse_chain: FuseChainOpt = True,
     host_threads: HostThreadsOpt = 1,
@@ -172,9 +186,7 @@ def run_cmd(
     spec = load_arch(arch)
     strategies = _strategy_guard(strategy, compress, fmaps_on_chip, host, host_threads)
     if compress is not None:
-        from accelscope.passes import check_compress
-
-        check_compress(compress)  # a bad --compress fails before the network runs
+        _check_compress(compress)  # a bad --compress fails before the network runs
     dest = run_output(ctx, out, Path(model).stem, spec.name)  # a bad --out fails now
     chain, workloads, pruned = prepare(model, input_shape, batch, weights, seed, input,
                                         prune, mode)
@@ -245,9 +257,7 @@ def compare_cmd(
         base_i = names.index(baseline) if baseline in names else refs.index(baseline)
     strategies = _strategy_guard(strategy, compress, fmaps_on_chip, host, host_threads)
     if compress is not None:
-        from accelscope.passes import check_compress
-
-        check_compress(compress)  # a bad --compress fails before the network runs
+        _check_compress(compress)  # a bad --compress fails before the network runs
     dest = run_output(ctx, out, "compare", Path(model).stem)
     chain, workloads, pruned = prepare(model, input_shape, batch, weights, seed, input,
                                         prune, mode)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from accelscope.cli._app import (
     console,
     styled,
 )
+from accelscope.errors import InputFileError
 from accelscope.output import check_file_target, write_file
 from accelscope.report.tables import (
     gconv_table,
@@ -51,7 +53,8 @@ def lower_cmd(
     float64: Annotated[bool, typer.Option("--float64", help="lower and verify in float64")] = False,
     fuse: Annotated[bool, typer.Option(help="fuse point-wise ops and batch-norm")] = True,
     json_out: Annotated[Path | None, typer.Option("--json", help="write the chain as JSON")] = None,
-    rows: Annotated[int | None, typer.Option(help="show at most this many GConv rows")] = None,
+    rows: Annotated[int | None, typer.Option(min=0, help="show at most this many GConv rows")
+                    ] = None,
 ) -> None:
     """Lower a network into a GConv chain, print it, and optionally verify it numerically."""
     import torch
@@ -60,6 +63,9 @@ def lower_cmd(
     from accelscope.workload.execute import execute, relative_error
 
     dtype = torch.float64 if float64 else None
+    if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
+        raise InputFileError(f"--tolerance {tolerance} must be a finite number >= 0, e.g. "
+                             "--tolerance 1e-4")
     if json_out is not None:
         check_file_target(json_out, "--json")  # before the lowering, not after
     zm, onnx_path, x = resolve_model(model, input_shape, batch, weights, seed)

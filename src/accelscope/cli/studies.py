@@ -36,6 +36,10 @@ def _parse_densities(text: str) -> list[float]:
     if not vals:
         raise InputFileError(f"--densities {text!r} is not a comma-separated list of numbers; "
                              "write e.g. --densities 0.1,0.2,0.5,1.0")
+    bad = [v for v in vals if not 0 < v <= 1]  # NaN fails the comparison too
+    if bad:
+        raise InputFileError(f"--densities {text!r}: {bad[0]:g} is not a density; each is a "
+                             "fraction of non-zero operands in (0, 1], e.g. 0.1,0.5,1.0")
     return vals
 
 
@@ -92,7 +96,7 @@ def dct_accuracy_cmd(
         help="a --compress setting; repeat for several (default: JPEG quality 95 ... 10)")
     ] = None,
     images: Annotated[int | None, typer.Option(
-        help="the first N test images (digits-cnn) or N random inputs (other models)")
+        min=1, help="the first N test images (digits-cnn) or N random inputs (other models)")
     ] = None,
     model: Annotated[str, typer.Option(
         help="digits-cnn (trained here: accuracy) or a zoo model (top-1 agreement with the "
@@ -176,7 +180,8 @@ def cgra_cmd(
     mapping: Annotated[str, typer.Option(help="all, or a comma list of wp, oc, im2col-ic, "
                                               "im2col-oc")] = "all",
     arch: Annotated[str, typer.Option(help="a cgra preset or YAML")] = "openedgecgra",
-    seed: Annotated[int, typer.Option(help="seed of the random int32 data")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1,
+                                      help="seed of the random int32 data")] = 0,
     breakdown: Annotated[bool, typer.Option("--breakdown", help="print the energy "
                                             "breakdown per mapping")] = False,
     sweep: Annotated[bool, typer.Option("--sweep", help="run the paper's sweeps (input "
@@ -184,6 +189,10 @@ def cgra_cmd(
                      ] = False,
     plot: Annotated[Path | None, typer.Option(help="with --sweep: write the MAC/cycle plot "
                                                    "here")] = None,
+    max_cycles: Annotated[int | None, typer.Option(
+        "--max-cycles", min=1,
+        help="simulate a --layer of up to this many estimated CGRA cycles (default 3e8, "
+             "about a minute; a larger layer is refused before any work)")] = None,
 ) -> None:
     """Run one convolution through the OpenEdgeCGRA mappings (instruction-level simulation
     on random data, checked against NumPy) and compare with the host CPU."""
@@ -197,6 +206,9 @@ def cgra_cmd(
         raise AccelscopeError(f"--arch {arch!r} is a {spec.model!r} spec; give a cgra preset "
                               "such as openedgecgra")
     if plot is not None:
+        if not sweep:
+            raise InputFileError("--plot applies to --sweep (a single --layer has no plot); "
+                                 "add --sweep or drop --plot")
         check_file_target(plot, "--plot")
     if sweep:
         with console.status("simulating the sweeps ..."):
@@ -225,8 +237,9 @@ def cgra_cmd(
             console.print(f"wrote {plot}", highlight=False)
         return
     shape = ConvShape.parse(layer)
+    limit = max_cycles if max_cycles is not None else cs.MAX_SIM_CYCLES
     t0 = time.perf_counter()
-    st = cs.study_layer(shape, spec, mapping, seed, grow_banks=True)
+    st = cs.study_layer(shape, spec, mapping, seed, grow_banks=True, max_cycles=limit)
     wall = time.perf_counter() - t0
     cpu = st.cpu
     budget = spec.cgra.array.bank_bytes * spec.cgra.array.n_banks

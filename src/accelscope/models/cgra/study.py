@@ -84,14 +84,48 @@ def with_banks(spec: CgraSpec, n_banks: int) -> CgraSpec:
     return spec.model_copy(update={"cgra": cg, "memory": mem})
 
 
+#: Simulated CGRA cycles per MAC, an upper estimate over the mappings (measured: wp 1.55,
+#: oc 1.72, im2col-oc 1.70, im2col-ic 2.66 on 16x16x16x16 ... 32x32x16x16).
+CYCLES_PER_MAC = 2.7
+
+#: The simulated cycles a study may cover by default, all mappings together: about a minute
+#: here (the simulator runs about 5 million cycles a second); more needs ``max_cycles``
+#: (``accelscope cgra --max-cycles``). The paper's largest sweep layer is 7e7.
+MAX_SIM_CYCLES = 300_000_000
+
+
+def estimate_cycles(shape: ConvShape, mappings: str | Sequence[str] = "all") -> int:
+    """Simulated CGRA cycles of ``study_layer`` (every mapping), estimated before any work."""
+    return int(CYCLES_PER_MAC * shape.macs * len(resolve_mappings(mappings)))
+
+
+def check_budget(shape: ConvShape, mappings: str | Sequence[str] = "all",
+                 max_cycles: int | None = MAX_SIM_CYCLES) -> int:
+    """``estimate_cycles``, or an ``AccelscopeError`` when it exceeds ``max_cycles``."""
+    est = estimate_cycles(shape, mappings)
+    if max_cycles is not None and est > max_cycles:
+        n = len(resolve_mappings(mappings))
+        raise AccelscopeError(
+            f"--layer {shape}: {shape.macs:,} MACs, about {est:.3g} simulated CGRA cycles over "
+            f"{n} mapping(s) (~{est / 5e6 / 60:,.0f} min at 5e6 cycles/s), beyond the limit "
+            f"of {max_cycles:,}; give a smaller layer, or pass --max-cycles {est} "
+            "(max_cycles= in Python) to run it anyway")
+    return est
+
+
 def study_layer(shape: ConvShape, spec: CgraSpec, mappings: str | Sequence[str] = "all",
-                seed: int = 0, grow_banks: bool = False) -> LayerStudy:
+                seed: int = 0, grow_banks: bool = False,
+                max_cycles: int | None = MAX_SIM_CYCLES) -> LayerStudy:
     """Run ``shape`` on random data through each mapping (every launch simulated), check each
     output against the NumPy convolution, and price it; the CPU baseline beside them.
 
     A mapping whose tensors do not fit the banks is reported as such, or, with
     ``grow_banks``, run on a memory with as many more 32 KiB banks as it needs (the way the
-    paper's sweep sized its platform), which the outcome records in ``banks``."""
+    paper's sweep sized its platform), which the outcome records in ``banks``. A layer of
+    more than ``max_cycles`` estimated cycles is refused before any work (None: no limit)."""
+    if isinstance(seed, bool) or not 0 <= seed < 2**63:
+        raise AccelscopeError(f"--seed {seed}: a seed is an integer from 0 to 2**63 - 1")
+    check_budget(shape, mappings, max_cycles)
     outcomes = {}
     x, w = random_operands(shape, seed)  # the runners copy them into the CGRA memory
     for m in resolve_mappings(mappings):
