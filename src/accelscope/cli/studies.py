@@ -38,8 +38,8 @@ def _parse_densities(text: str) -> list[float]:
                              "write e.g. --densities 0.1,0.2,0.5,1.0")
     bad = [v for v in vals if not 0 < v <= 1]  # NaN fails the comparison too
     if bad:
-        raise InputFileError(f"--densities {text!r}: {bad[0]:g} is not a density; each is a "
-                             "fraction of non-zero operands in (0, 1], e.g. 0.1,0.5,1.0")
+        raise InputFileError(f"--densities {text!r}: {bad[0]:g} is outside (0, 1]; each is "
+                             "a fraction of non-zero operands, e.g. 0.1,0.5,1.0")
     return vals
 
 
