@@ -86,7 +86,16 @@ def tiny_workloads():
 
 
 @budget
+def _with(name: str, old: str, new: str) -> tuple[str, str]:
+    text = (PRESETS / f"{name}.yaml").read_text()
+    assert old in text, (name, old)
+    return name, text.replace(old, new, 1)
+
+
 @given(case=mutated_yaml())
+# found by make fuzz: a 1e40-word bus or buffer loaded and overflowed the model's arithmetic
+@example(case=_with("eyeriss", "ifmap_bus_words: 1", "ifmap_bus_words: " + "9" * 40 + " #"))
+@example(case=_with("dcnn", "size_bytes: 1048576", "size_bytes: " + "9" * 40 + " #"))
 @example(case=("ideal", "name: ideal\nmodel: ideal\nclock_hz: .inf\n"))
 @example(case=("ideal", "a: &a [x, x]\nb: &b [*a, *a]\nname: *b\n"))
 @example(case=("ideal", "name: id\x00eal\n"))

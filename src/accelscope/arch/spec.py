@@ -46,6 +46,12 @@ _MIN_CLOCK_HZ, _MAX_CLOCK_HZ = 1.0e3, 1.0e11   # 1 kHz .. 100 GHz
 _MAX_NODE_NM = 10_000     # 10 um, the early 1970s
 
 
+MAX_INT = 2**53
+"""Largest integer a spec field may hold (exact in a float64)."""
+MAX_FLOAT = 1e30
+"""Largest magnitude a float spec field may hold."""
+
+
 class SpecSection(BaseModel):
     """Base of every spec section (and of ``ArchSpec``): unknown keys are errors, values are
     frozen, numbers are finite and never booleans. A model's own section derives from it."""
@@ -62,6 +68,15 @@ class SpecSection(BaseModel):
             if bool not in kinds and kinds & {int, float}:
                 raise ValueError(f"must be a number, got {str(v).lower()}; true and false "
                                  "are not numbers")
+        # every section, a model's own included: a number past these cannot be a design
+        # parameter and overflows the models' integer and float arithmetic (fuzzing found
+        # 1e40-word buses and buffers crashing the Eyeriss and SCNN models)
+        elif isinstance(v, int) and abs(v) > MAX_INT:
+            raise ValueError(f"is {v:.3g}, beyond {MAX_INT:.3g} (2**53): too large for any "
+                             "design parameter")
+        elif isinstance(v, float) and math.isfinite(v) and abs(v) > MAX_FLOAT:
+            raise ValueError(f"is {v:.3g}, beyond {MAX_FLOAT:g}: too large for any design "
+                             "parameter")
         return v
 
 
