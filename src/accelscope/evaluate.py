@@ -48,6 +48,10 @@ def build_workloads(chain: Chain, inputs: torch.Tensor | Sequence[torch.Tensor] 
         raise AccelscopeError(f"mode must be 'actual' or 'statistical', got {mode!r}")
     tensors: dict[str, torch.Tensor] = {}
     given = dict(densities or {})
+    for name, d in given.items():
+        if isinstance(d, bool) or not isinstance(d, int | float) or not 0.0 <= d <= 1.0:
+            raise AccelscopeError(f"densities[{name!r}] = {d!r}: a density is a number in "
+                                  "[0, 1] (the fraction of non-zero elements)")
     need_run = mode == "actual" or any(
         t not in given for g in chain.gconvs for t in (g.input, g.output))
     if need_run:
@@ -121,7 +125,7 @@ def evaluate_network(chain: Chain, arch: Any, *,
     """Evaluate every GConv of ``chain`` on ``arch`` (a preset name, a YAML path or a spec)."""
     from accelscope.arch import load_arch
 
-    spec = load_arch(arch) if isinstance(arch, str) else arch
+    spec = load_arch(arch)  # a name, a path, a mapping or a spec; anything else: ArchError
     workloads = build_workloads(chain, inputs, mode=mode, densities=densities, seed=seed)
     return evaluate_workloads(workloads, spec, network=chain.name, progress=progress,
                               details={"mode": mode, "chain_source": chain.source})

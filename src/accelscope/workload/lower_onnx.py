@@ -185,12 +185,17 @@ class _Lowerer:
         """An initializer as a tensor; a damaged one (unknown element type, data that does
         not fill its shape, a type PyTorch has no tensor for) is a located input error."""
         try:
-            return _to_torch(to_array(proto))
+            t = _to_torch(to_array(proto))
         except (KeyError, TypeError, ValueError) as exc:
             why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputFileError(f"{self.label}: initializer {name!r} cannot be read ({why}); "
                                  "the file is damaged or uses an element type accelscope does "
                                  "not support (float, integer and bool tensors)") from None
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            bad = int((~torch.isfinite(t)).sum())
+            raise InputFileError(f"{self.label}: initializer {name!r} holds {bad} NaN or "
+                                 "infinite value(s); weights must be finite numbers")
+        return t
 
     # -- the walk --------------------------------------------------------------------------
     def run(self) -> list[str]:
