@@ -85,17 +85,21 @@ def tiny_workloads():
     return chain.name, build_workloads(chain, zm.example_input())
 
 
-@budget
 def _with(name: str, old: str, new: str) -> tuple[str, str]:
     text = (PRESETS / f"{name}.yaml").read_text()
     assert old in text, (name, old)
     return name, text.replace(old, new, 1)
 
 
+@budget
 @given(case=mutated_yaml())
 # found by make fuzz: a 1e40-word bus or buffer loaded and overflowed the model's arithmetic
 @example(case=_with("eyeriss", "ifmap_bus_words: 1", "ifmap_bus_words: " + "9" * 40 + " #"))
 @example(case=_with("dcnn", "size_bytes: 1048576", "size_bytes: " + "9" * 40 + " #"))
+# found by make test's short run: a dense SCNN with a scatter crossbar (IndexError), and a
+# number where a boolean belongs
+@example(case=_with("scnn", "skip_zeros: true", "skip_zeros: false"))
+@example(case=_with("scnn", "skip_zeros: true", "skip_zeros: 0"))
 @example(case=("ideal", "name: ideal\nmodel: ideal\nclock_hz: .inf\n"))
 @example(case=("ideal", "a: &a [x, x]\nb: &b [*a, *a]\nname: *b\n"))
 @example(case=("ideal", "name: id\x00eal\n"))

@@ -303,7 +303,8 @@ def test_layers_other_dataflows_cannot_run(specs):
         EV(_stat(pool), specs["ws"])
     tiny = load_arch_text(_WS.replace("array: [16, 16]", "array: [2, 2]")
                           .replace("macs_per_cycle: 256", "macs_per_cycle: 4")
-                          .replace("size_bytes: 512 ", "size_bytes: 8 "))
+                          .replace("size_bytes: 512 ", "size_bytes: 8 ")
+                          .replace("banks: 256", "banks: 4"))  # one spad per PE of the 2x2
     with pytest.raises(UnsupportedLayerError, match="no mapping fits"):
         EV(_stat(_conv()), tiny)  # 9 taps on 4 PEs
 

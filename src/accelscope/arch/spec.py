@@ -68,6 +68,9 @@ class SpecSection(BaseModel):
             if bool not in kinds and kinds & {int, float}:
                 raise ValueError(f"must be a number, got {str(v).lower()}; true and false "
                                  "are not numbers")
+        elif isinstance(v, int | float) and info.field_name is not None and \
+                cls.model_fields[info.field_name].annotation is bool:
+            raise ValueError(f"must be true or false, got {v!r}; numbers are not booleans")
         # every section, a model's own included: a number past these cannot be a design
         # parameter and overflows the models' integer and float arithmetic (fuzzing found
         # 1e40-word buses and buffers crashing the Eyeriss and SCNN models)

@@ -111,6 +111,14 @@ class ScnnSpec(ArchSpec):
         if p.skip_zeros and (p.onchip_activation_format, p.weight_format) != ("zrl", "zrl"):
             raise ValueError("scnn.skip_zeros walks the compressed streams: it needs "
                              "onchip_activation_format and weight_format 'zrl'")
+        if p.scatter_crossbar and not p.skip_zeros:
+            # the conflict counters route the streams' non-zero entries through the
+            # crossbar; a dense array with a scatter crossbar is not modelled (make fuzz found
+            # it raising an IndexError)
+            raise ValueError("scnn.scatter_crossbar: true needs skip_zeros: true (the bank "
+                             "conflicts are counted over the non-zero entries); a dense array "
+                             "routes products without a crossbar: set scatter_crossbar: false "
+                             "as the dcnn preset does")
         names = [m.name for m in self.memory]
         if sorted(names) != sorted(LEVELS):
             raise ValueError(f"memory: an SCNN spec has exactly the levels {', '.join(LEVELS)}"
