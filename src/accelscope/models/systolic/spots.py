@@ -104,6 +104,12 @@ class SpotsSpec(ArchSpec):
     @model_validator(mode="after")
     def _consistent(self) -> SpotsSpec:
         p = self.spots
+        if p.weight_block > p.unit_rows * p.result_registers:
+            # a block groups filters of one pass; a wider one padded every group to its width
+            # (make fuzz: weight_block 1e9 allocated 27 GB)
+            raise ValueError(f"spots.weight_block {p.weight_block} exceeds the filters one "
+                             f"pass holds (unit_rows x result_registers = "
+                             f"{p.unit_rows * p.result_registers})")
         if tuple(self.compute.array) != (p.unit_rows, p.unit_cols):
             raise ValueError(f"compute.array {list(self.compute.array)} must be [unit_rows, "
                              f"unit_cols] = [{p.unit_rows}, {p.unit_cols}]")
