@@ -114,7 +114,8 @@ def evaluate_workloads(workloads: Sequence[LayerWorkload], spec: Any, *, network
     provenance = {"arch": f"{spec.name}: {spec.source}", "model": info.description}
     return NetworkResult(network=network, model=spec.model, arch=spec.name,
                          clock_hz=float(spec.clock_hz), layers=tuple(layers),
-                         provenance=provenance, details=dict(details or {}))
+                         provenance=provenance, details=dict(details or {}),
+                         spec=spec.resolved())
 
 
 def evaluate_network(chain: Chain, arch: Any, *,

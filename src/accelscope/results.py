@@ -200,12 +200,18 @@ class NetworkResult(_Picklable):
     provenance: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
+    spec: Mapping[str, Any] = field(default_factory=dict)
+    """The resolved architecture the result was computed on (every field, defaults filled in,
+    as JSON values): two runs of differently edited YAMLs with one ``name`` differ here."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Every option of the run that produced it (network, batch, prune, seed, mode, input,
+    strategy, compress, ...), as JSON values."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))
         object.__setattr__(self, "warnings", tuple(self.warnings))
-        object.__setattr__(self, "provenance", _frozen_map(self.provenance))
-        object.__setattr__(self, "details", _frozen_map(self.details))
+        for name in ("provenance", "details", "spec", "options"):
+            object.__setattr__(self, name, _frozen_map(getattr(self, name)))
 
     # -- totals --------------------------------------------------------------------------
     @property
@@ -312,6 +318,7 @@ class NetworkResult(_Picklable):
             "network": self.network, "model": self.model, "arch": self.arch,
             "clock_hz": self.clock_hz, "provenance": dict(self.provenance),
             "warnings": list(self.warnings), "details": dict(self.details),
+            "spec": dict(self.spec), "options": dict(self.options),
             "totals": self.totals(), "layers": [r.to_dict() for r in self.layers],
         }
 
@@ -326,7 +333,8 @@ class NetworkResult(_Picklable):
                 clock_hz=d["clock_hz"],
                 layers=tuple(LayerResult.from_dict(x) for x in d["layers"]),
                 provenance=d.get("provenance", {}), warnings=tuple(d.get("warnings", ())),
-                details=d.get("details", {}))
+                details=d.get("details", {}), spec=d.get("spec", {}),
+                options=d.get("options", {}))
         except KeyError as exc:
             raise ResultFormatError(f"results are missing the field {exc}") from exc
 

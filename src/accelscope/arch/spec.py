@@ -268,6 +268,10 @@ class ArchSpec(SpecSection):
             raise ValueError("; ".join(problems))
         return v
 
+    def resolved(self) -> dict[str, Any]:
+        """Every field with defaults filled in, as JSON values (what a result records)."""
+        return self.model_dump(mode="json")
+
     def defaults_used(self) -> list[str]:
         """Dotted paths (``memory[0].banks``) of the fields that were not given and took
         their documented default; a result lists them in its provenance."""

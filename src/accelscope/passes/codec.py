@@ -99,8 +99,8 @@ def apply_codec(result: NetworkResult, workloads: Sequence[LayerWorkload], spec:
         layers.append(dataclasses.replace(r, accesses=rescaled.accesses, energy_pj=energy,
                                           stall_cycles=stalls, cycles=cycles,
                                           details=details, provenance=prov))
-    return NetworkResult(network=result.network, model=result.model, arch=result.arch,
-                         clock_hz=result.clock_hz, layers=tuple(layers),
+    return dataclasses.replace(
+        result, layers=tuple(layers),
                          provenance={**result.provenance, "compress": describe(codec),
                                      "compress.area": (
                                          f"codec area estimate {area:.4f} mm2 at "

@@ -131,8 +131,8 @@ def keep_on_chip(result: NetworkResult, workloads: Sequence[LayerWorkload], spec
         layers.append(dataclasses.replace(kept, details=details,
                                           scratchpad_bytes=alloc.scratchpad_bytes[i],
                                           provenance=prov, warnings=warnings))
-    return NetworkResult(network=result.network, model=result.model, arch=result.arch,
-                         clock_hz=result.clock_hz, layers=tuple(layers),
+    return dataclasses.replace(
+        result, layers=tuple(layers),
                          provenance={**result.provenance, "on_chip_fmaps":
                                      f"{len(alloc.on_chip)} maps kept on chip; scratchpad "
                                      f"per layer: {_source_summary(alloc)}"},
