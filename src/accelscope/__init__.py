@@ -8,6 +8,7 @@ Stable API::
     model = accelscope.zoo.get("resnet50")
 """
 
+from importlib import metadata as _metadata
 from types import ModuleType
 
 import accelscope.models.registry  # noqa: F401  (registers the built-in models and spec classes)
@@ -23,7 +24,7 @@ from accelscope.errors import (
 )
 from accelscope.workload.gconv import Chain, GConv, PostOp, TensorInfo, View
 
-__version__ = "0.1.0"
+__version__ = _metadata.version("accelscope")  # set in one place: pyproject.toml
 
 
 def __getattr__(name: str) -> ModuleType:

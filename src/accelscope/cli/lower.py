@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from accelscope._extras import needs_extra
 from accelscope.cli._app import (
     app,
     console,
@@ -96,7 +97,9 @@ def lower_cmd(
             ref_name = "PyTorch eager"
         else:
             import numpy as np
-            import onnxruntime as ort
+
+            with needs_extra("onnx", "the ONNX Runtime check of an ONNX model (--verify)"):
+                import onnxruntime as ort
 
             gen = torch.Generator().manual_seed(seed)
             xin = torch.randn(shape, generator=gen)

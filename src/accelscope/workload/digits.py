@@ -22,6 +22,7 @@ from typing import cast
 import torch
 from torch import nn
 
+from accelscope._extras import needs_extra
 from accelscope.errors import AccelscopeError
 
 WEIGHTS = Path(__file__).resolve().parent / "data" / "digits_cnn.pt"
@@ -48,12 +49,9 @@ class DigitsCNN(nn.Module):
 
 def digits_data(split: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
     """(images (N, 1, 8, 8) float32 in 0..1, labels (N,) int64) of the fixed split."""
-    try:
+    with needs_extra("digits", "the digits data set (scikit-learn's 8x8 digits)"):
         from sklearn.datasets import load_digits
         from sklearn.model_selection import train_test_split
-    except ImportError as exc:  # pragma: no cover - scikit-learn is a dependency
-        raise AccelscopeError("the digits data needs scikit-learn (pip install scikit-learn)"
-                              ) from exc
     if split not in ("train", "test"):
         raise AccelscopeError(f"split must be 'train' or 'test', got {split!r}")
     d = load_digits()

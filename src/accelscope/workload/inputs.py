@@ -101,9 +101,9 @@ def input_tensor(spec: str, zm: ZooModel | None, onnx_shape: Sequence[int] | Non
                              "'random'")
     if shape is None:
         raise ShapeError("--input IMAGE with an ONNX model needs --input-shape N,C,H,W")
-    try:
-        from PIL import Image
+    from PIL import Image  # Pillow is a dependency: a missing one is not a bad image file
 
+    try:
         img = Image.open(path).convert("RGB" if shape[1] == 3 else "L")
     except Exception as exc:
         raise InputFileError(f"--input {spec}: cannot be read as an image ({exc})") from None
