@@ -419,6 +419,27 @@ class Chain:
     def to_json(self, indent: int | None = 1) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
+    # -- display (the generated repr printed every node and tensor: 34 KB for tiny) ------
+    def __repr__(self) -> str:
+        ins = ", ".join(f"{t} {self.tensors[t].shape}" for t in self.inputs
+                        if t in self.tensors)
+        nv = len(self.views)
+        return (f"Chain({self.name!r}: {len(self.gconvs)} GConvs, {nv} view{'s' * (nv != 1)}, "
+                f"{len(self.tensors)} tensors, {self.total_macs:,} MACs, input {ins})")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        def row(cells: Sequence[object], tag: str = "td") -> str:
+            return "<tr>" + "".join(f"<{tag}>{html.escape(str(c))}</{tag}>"
+                                    for c in cells) + "</tr>"
+
+        head = f"<p>{html.escape(repr(self))}</p>"
+        rows = [row(["GConv", "kind", "N", "G", "K", "C", "P", "Q", "R", "S", "MACs"], "th")]
+        rows += [row([g.name, g.kind, g.N, g.G, g.K, g.C, g.P, g.Q, g.R, g.S, f"{g.macs:,}"])
+                 for g in self.gconvs]
+        return f"<div>{head}<table>{''.join(rows)}</table></div>"
+
 
 _CONV_FC_ORIGINS = frozenset({
     "Conv2d", "Linear", "ConvTranspose2d", "conv2d", "linear", "conv_transpose2d",
