@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
+
 from accelscope.results import NetworkResult
 
 
@@ -21,7 +23,12 @@ def test_run_prints_layers_and_writes_results(tmp_path):
     assert "tiny on ideal" in r.stdout and "total" in r.stdout and "cycles" in r.stdout
     res = NetworkResult.from_json((tmp_path / "results.json").read_text())
     assert res.arch == "ideal" and len(res.layers) == 8
+    table = pd.read_csv(tmp_path / "results.csv")  # tidy: one scalar per cell
+    assert table["layer"].tolist() == [x.layer for x in res.layers]
+    assert table["cycles"].sum() == res.cycles
     assert NetworkResult.from_csv((tmp_path / "results.csv").read_text()).cycles == res.cycles
+    assert len(pd.read_parquet(tmp_path / "accesses.parquet")) == sum(
+        len(x.accesses) for x in res.layers)
     assert (tmp_path / "layers.png").read_bytes()[:4] == b"\x89PNG"
     assert res.details["mode"] == "actual"
 

@@ -10,6 +10,7 @@ import pytest
 import accelscope
 from accelscope import cli
 from accelscope.arch.loader import MAX_NODES, ArchError, load_arch_text
+from accelscope.report.writer import RESULT_FILES
 
 PRESETS = Path(accelscope.__file__).parent / "arch" / "presets"
 SCALESIM = Path(__file__).parents[2] / "examples" / "scalesim"
@@ -120,12 +121,12 @@ def test_lower_json_to_a_directory_fails_before_lowering(tmp_path, capsys):
 
 def test_run_output_is_atomic_with_manifest(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run(capsys, "run", "tiny", "--arch", "ideal")
+    code, out, err = run(capsys, "run", "tiny", "--arch", "ideal")
     assert code == 0
     m = json.loads((tmp_path / "out" / "tiny-ideal" / "manifest.json").read_text())
     assert m["complete"] and m["command"].startswith("accelscope run tiny --arch=ideal")
-    assert [f["path"] for f in m["files"]] == ["results.json", "results.csv", "layers.png"]
-    assert "wrote out/tiny-ideal/: results.json, results.csv, layers.png" in out
+    assert [f["path"] for f in m["files"]] == list(RESULT_FILES)
+    assert "wrote out/tiny-ideal/: " + ", ".join(RESULT_FILES) in " ".join((out + err).split())
     # an interrupted rerun leaves the complete previous output
     from accelscope.report import plots
 
