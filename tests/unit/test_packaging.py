@@ -53,6 +53,10 @@ def test_lower_onnx_verify_without_onnxruntime_names_the_onnx_extra(tmp_path, mo
 def test_digits_data_without_scikit_learn_names_the_digits_extra(monkeypatch):
     from accelscope.workload.digits import digits_data
 
+    # A module already imported by an earlier test is found in sys.modules without its
+    # parent package being looked at, so every sklearn module is hidden, not just the top.
+    for name in [m for m in sys.modules if m == "sklearn" or m.startswith("sklearn.")]:
+        monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "sklearn", None)
     with pytest.raises(AccelscopeError,
                        match=r"needs the 'digits' extra: pip install 'accelscope\[digits\]' "
