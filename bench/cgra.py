@@ -44,9 +44,9 @@ def main() -> None:
               f"{st.cycles / dt:>12,.0f}{st.instructions / dt:>11,.0f}")
     if args.network:
         import accelscope
-        from accelscope.evaluate import build_workloads
         from accelscope.models.contract import UnsupportedLayerError
         from accelscope.models.registry import get_model
+        from accelscope.pipeline import build_workloads
 
         s = args.input_size
         zm = accelscope.zoo.get(args.network, input_shape=(1, 3, s, s))

@@ -13,7 +13,7 @@ import time
 
 import accelscope
 from accelscope.arch import load_arch
-from accelscope.evaluate import build_workloads, evaluate_workloads
+from accelscope.pipeline import build_workloads, evaluate_workloads
 
 
 def main(names: list[str]) -> None:

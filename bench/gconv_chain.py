@@ -47,8 +47,8 @@ def run(networks, archs, size: int, fuse: bool, out: Path, threads: int | None =
 
     from accelscope import lower, zoo
     from accelscope.arch import load_arch
-    from accelscope.evaluate import build_workloads
     from accelscope.passes import evaluate_strategies
+    from accelscope.pipeline import build_workloads
 
 
     out.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ import torch
 
 import accelscope
 from accelscope.arch import load_arch
-from accelscope.evaluate import build_workloads, evaluate_workloads
+from accelscope.pipeline import build_workloads, evaluate_workloads
 from accelscope.sparsity import prune_chain
 
 

@@ -33,7 +33,7 @@ def assert_lowers_exactly(module: torch.nn.Module, x: torch.Tensor, tol: float =
 def allops_workloads():
     """The workloads (real data) of the zoo net ``tiny-allops``, every GConv family."""
     import accelscope
-    from accelscope.evaluate import build_workloads
+    from accelscope.pipeline import build_workloads
 
     zm = accelscope.zoo.get("tiny-allops")
     return build_workloads(accelscope.lower(zm), zm.example_input())

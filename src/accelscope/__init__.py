@@ -1,8 +1,12 @@
 """accelscope: lower whole CNNs into a chain of general convolutions (GConv) and evaluate them
 on models of CNN accelerators from the literature.
 
-Stable API::
+Stable API (docs/api.md)::
 
+    r = accelscope.evaluate("resnet18", "spots", prune="0.7")   # a NetworkResult
+    c = accelscope.compare("resnet18", ["ideal", "spots"])        # a Comparison
+    net = accelscope.prepare("resnet18")      # lowered and run once, for many evaluations
+    spec = accelscope.arch.override("spots", {"memory.ifm_sram.size_bytes": 65536})
     chain = accelscope.lower(module_or_onnx_path, example_input)
     y = accelscope.execute(chain, x)                        # or keep_intermediates=True
     model = accelscope.zoo.get("resnet50")
@@ -12,7 +16,9 @@ from importlib import metadata as _metadata
 from types import ModuleType
 
 import accelscope.models.registry  # noqa: F401  (registers the built-in models and spec classes)
-from accelscope.api import execute, lower
+from accelscope import arch
+from accelscope.api import Comparison, compare, evaluate, execute, load_arch, lower, prepare
+from accelscope.arch import ArchError, ArchSpec
 from accelscope.errors import (
     AccelscopeError,
     ChainCheckError,
@@ -22,6 +28,8 @@ from accelscope.errors import (
     UnsupportedOpError,
     ZooError,
 )
+from accelscope.pipeline import PreparedNetwork
+from accelscope.results import Access, LayerResult, NetworkResult, ResultFormatError
 from accelscope.workload.gconv import Chain, GConv, PostOp, TensorInfo, View
 
 __version__ = _metadata.version("accelscope")  # set in one place: pyproject.toml
@@ -37,18 +45,31 @@ def __getattr__(name: str) -> ModuleType:
 
 __all__ = [
     "AccelscopeError",
+    "Access",
+    "ArchError",
+    "ArchSpec",
     "Chain",
     "ChainCheckError",
+    "Comparison",
     "GConv",
     "InputFileError",
+    "LayerResult",
     "LoweringError",
+    "NetworkResult",
     "PostOp",
+    "PreparedNetwork",
+    "ResultFormatError",
     "ShapeError",
     "TensorInfo",
     "UnsupportedOpError",
     "View",
     "ZooError",
+    "arch",
+    "compare",
+    "evaluate",
     "execute",
+    "load_arch",
     "lower",
+    "prepare",
     "zoo",
 ]

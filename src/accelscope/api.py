@@ -1,8 +1,239 @@
-"""The stable entry points: ``lower`` and ``execute`` (re-exported from ``accelscope``)."""
+"""The Python API: everything the command line does, as calls (re-exported from
+``accelscope``; docs/api.md).
+
+    net = accelscope.prepare("resnet18", prune="0.7")          # lower + prune + run, once
+    r = accelscope.evaluate(net, "spots")                      # a NetworkResult
+    c = accelscope.compare(net, ["ideal", "spots", "scnn"])    # a Comparison
+    spec = accelscope.arch.override("spots", {"memory.ifm_sram.size_bytes": 65536})
+
+``model`` is a zoo name, an ``.onnx`` path, an ``nn.Module`` (with ``input_shape``), a
+``Chain`` or a ``PreparedNetwork`` (prepared once, evaluated on any number of
+architectures). ``arch`` is a preset name, a YAML path, a mapping or an ``ArchSpec``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Literal
+
+import torch
+
+from accelscope.arch import ArchSpec, load_arch, override
+from accelscope.errors import AccelscopeError
+from accelscope.pipeline import PreparedNetwork, evaluate_workloads, prepare_network
+from accelscope.report.compare import (
+    Comparison,
+    compare_rows,
+    reference_strategy,
+    strategy_rows,
+)
+from accelscope.results import LayerResult, NetworkResult
 from accelscope.workload.execute import execute
+from accelscope.workload.gconv import Chain
 from accelscope.workload.lower import lower
 
-__all__ = ["execute", "lower"]
+Network = str | os.PathLike[str] | Chain | torch.nn.Module | PreparedNetwork
+Arch = str | os.PathLike[str] | Mapping[str, Any] | ArchSpec
+Status = Callable[[str], contextlib.AbstractContextManager[Any]]
+Progress = Callable[[str, int, int], None]
+"""``progress(label, done, total)``: called after each layer of an evaluation."""
+
+
+def prepare(model: Network, *, input_shape: str | Sequence[int] | None = None,
+            batch: int | None = None, weights: str | os.PathLike[str] | None = None,
+            seed: int = 0, input: str | torch.Tensor = "random", prune: str | None = None,
+            mode: Literal["actual", "statistical"] = "actual",
+            status: Status | None = None) -> PreparedNetwork:
+    """Lower ``model``, prune its weights (``prune``: ``0.7``, ``magnitude:0.3``,
+    ``nm:2:4``, ``block:4x1:0.5``; docs/sparsity.md), run it once on ``input`` (``random``:
+    seeded N(0, 1); an image path; or a tensor) to capture the real activations, and build the
+    per-GConv workloads. ``mode='statistical'`` keeps densities only (fast sweeps)."""
+    if isinstance(model, PreparedNetwork):
+        given: dict[str, Any] = {k: v for k, v, default in (
+            ("input_shape", input_shape, None), ("batch", batch, None),
+            ("weights", weights, None), ("seed", seed, 0), ("prune", prune, None),
+            ("mode", mode, "actual")) if v != default}
+        if not isinstance(input, str) or input != "random":
+            given["input"] = input
+        if given:
+            raise AccelscopeError(f"{', '.join(given)}: the network {model.chain.name!r} is "
+                                  "already prepared; these options belong to "
+                                  "accelscope.prepare(...)")
+        return model
+    return prepare_network(model, input_shape=input_shape, batch=batch,
+                           weights=None if weights is None else os.fspath(weights), seed=seed,
+                           input=input, prune=prune, mode=mode, status=status)
+
+
+def _spec(arch: Arch, overrides: Mapping[str, Any] | None) -> ArchSpec:
+    spec = load_arch(arch)
+    return override(spec, overrides) if overrides else spec
+
+
+_NAMES = {"strategy": "strategy", "host": "host", "host_threads": "host_threads",
+          "compress": "compress", "fmaps_on_chip": "fmaps_on_chip",
+          "host_fallback": "strategy='host-fallback'"}
+"""How the pass options are spelled in messages (the command line passes its own)."""
+
+
+def _check_pass_options(strategies: Sequence[str], compress: str | None, fmaps_on_chip: bool,
+                        host: str, host_threads: int,
+                        names: Mapping[str, str] = _NAMES) -> None:
+    """Refuse option combinations that are not modelled together, and host options that
+    would be ignored, before any work; ``names`` spells the options in the messages."""
+    n = names
+    if not strategies:
+        if host != "cpu" or host_threads != 1:
+            raise AccelscopeError(f"{n['host']} and {n['host_threads']} apply to "
+                                  f"{n['host_fallback']}; add it (or leave them out)")
+    elif compress is not None or fmaps_on_chip:
+        raise AccelscopeError(f"{n['strategy']} cannot be combined with {n['compress']} or "
+                              f"{n['fmaps_on_chip']} yet; run them separately")
+    if compress is not None:
+        from accelscope.passes import check_compress
+
+        check_compress(compress)
+    if host_threads < 0:
+        raise AccelscopeError(f"{n['host_threads']} must be >= 0 (0: the host preset's "
+                              f"setting), got {host_threads}")
+
+
+def _strategies(strategy: str | Sequence[str] | None) -> tuple[str, ...]:
+    if strategy is None:
+        return ()
+    from accelscope.passes import parse_strategies
+
+    text = strategy if isinstance(strategy, str) else ",".join(strategy)
+    return tuple(parse_strategies(text))
+
+
+def _options(net: PreparedNetwork, **extra: Any) -> dict[str, Any]:
+    return {**net.options, **{k: v for k, v in extra.items()}}
+
+
+def _plain(net: PreparedNetwork, spec: ArchSpec, compress: str | None, fmaps_on_chip: bool,
+           options: Mapping[str, Any], progress: Progress | None) -> NetworkResult:
+    from accelscope.passes import code_and_place
+
+    details = {"mode": net.options.get("mode"), "input": net.options.get("input"),
+               "prune": net.prune or "none", "seed": net.options.get("seed")}
+    if compress is not None:
+        details["compress"] = compress
+    result = evaluate_workloads(
+        net.workloads, spec, network=net.chain.name, details=details,
+        progress=(lambda i, n: progress(spec.name, i, n)) if progress else None)
+    result, summary = code_and_place(result, net.workloads, spec, compress, fmaps_on_chip)
+    if summary is not None:
+        result = replace(result, details={**result.details, "on_chip": summary.line()})
+    return replace(result, options=options)
+
+
+def _strategy(net: PreparedNetwork, spec: ArchSpec, strategy: str, host: str, fuse: bool,
+              host_threads: int, cache: dict[tuple[Any, ...], LayerResult],
+              options: Mapping[str, Any], status: Status | None) -> NetworkResult:
+    from accelscope.passes import evaluate_strategy
+
+    details = {"mode": net.options.get("mode"), "input": net.options.get("input"),
+               "prune": net.prune or "none", "seed": net.options.get("seed")}
+    step = status or (lambda text: contextlib.nullcontext())
+    with step(f"{spec.name}: strategy {strategy} ..."):
+        result = evaluate_strategy(net.workloads, spec, strategy, chain=net.chain,
+                                   host_spec=host, fuse=fuse, details=details, cache=cache,
+                                   host_threads=host_threads or None)
+    return replace(result, options={**options, "strategy": strategy})
+
+
+def evaluate(model: Network, arch: Arch, *, overrides: Mapping[str, Any] | None = None,
+             strategy: str | None = None, compress: str | None = None,
+             fmaps_on_chip: bool = False, host: str = "cpu", host_threads: int = 1,
+             fuse: bool = True, input_shape: str | Sequence[int] | None = None,
+             batch: int | None = None, weights: str | os.PathLike[str] | None = None,
+             seed: int = 0, input: str | torch.Tensor = "random", prune: str | None = None,
+             mode: Literal["actual", "statistical"] = "actual",
+             progress: Progress | None = None, status: Status | None = None
+             ) -> NetworkResult:
+    """Evaluate every GConv of ``model`` on ``arch`` (``accelscope run``).
+
+    ``overrides``: dotted field paths set on the spec first (``{"compute.array": [64, 8],
+    ...}``, as ``--set``). ``strategy``: one execution strategy (gconv, dedicated,
+    host-fallback, matrix; docs/gconv.md) run on ``host`` (cpu or gpu) with ``fuse``;
+    ``compress``: the DCT codec on inter-layer maps (``dct`` or ``dct:quality=75,...``;
+    docs/dct.md); ``fmaps_on_chip``: keep the maps that fit in the on-chip SRAM. The other
+    keywords are those of ``prepare``. The result records the resolved spec
+    (``result.spec``) and every option (``result.options``)."""
+    spec = _spec(arch, overrides)
+    strategies = _strategies(strategy)
+    if len(strategies) > 1:
+        raise AccelscopeError(f"strategy: evaluate runs one strategy, got {strategy!r}; "
+                              "compare(model, [arch], strategies=[...]) runs several")
+    _check_pass_options(strategies, compress, fmaps_on_chip, host, host_threads)
+    net = prepare(model, input_shape=input_shape, batch=batch, weights=weights, seed=seed,
+                  input=input, prune=prune, mode=mode, status=status)
+    options = _options(net, arch=spec.name, overrides=dict(overrides or {}),
+                       compress=compress, fmaps_on_chip=fmaps_on_chip)
+    if strategies:
+        return _strategy(net, spec, strategies[0], host, fuse, host_threads, {},
+                         {**options, "host": host, "host_threads": host_threads,
+                          "fuse": fuse}, status)
+    return _plain(net, spec, compress, fmaps_on_chip, options, progress)
+
+
+def compare(model: Network, archs: Sequence[Arch], *, baseline: str | None = None,
+            overrides: Mapping[str, Any] | None = None,
+            strategies: str | Sequence[str] | None = None, compress: str | None = None,
+            fmaps_on_chip: bool = False, host: str = "cpu", host_threads: int = 1,
+            fuse: bool = True, input_shape: str | Sequence[int] | None = None,
+            batch: int | None = None, weights: str | os.PathLike[str] | None = None,
+            seed: int = 0, input: str | torch.Tensor = "random", prune: str | None = None,
+            mode: Literal["actual", "statistical"] = "actual",
+            progress: Progress | None = None, status: Status | None = None) -> Comparison:
+    """Evaluate ``model`` on every arch of ``archs`` (``accelscope compare``): the network
+    is prepared once. Ratios are against ``baseline`` (an arch name; default the first).
+    With ``strategies``, every arch runs under every strategy and the ratios are against the
+    reference strategy (host-fallback when chosen, else the first) of the same arch, or of
+    ``baseline``. ``overrides`` apply to every arch. Other keywords: as ``evaluate``."""
+    if isinstance(archs, str | os.PathLike) or not isinstance(archs, Sequence):
+        raise AccelscopeError("archs is a list of architectures, e.g. ['ideal', 'spots']")
+    if not archs:
+        raise AccelscopeError("archs is empty; give at least one architecture")
+    specs = [_spec(a, overrides) for a in archs]
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise AccelscopeError(f"archs names an architecture twice: {', '.join(names)}")
+    if baseline is not None and baseline not in names:
+        refs = [os.fspath(a) if isinstance(a, str | os.PathLike) else None for a in archs]
+        if baseline not in refs:
+            raise AccelscopeError(f"baseline {baseline!r} is not one of the archs "
+                                  f"({', '.join(names)})")
+        baseline = names[refs.index(baseline)]
+    strats = _strategies(strategies)
+    _check_pass_options(strats, compress, fmaps_on_chip, host, host_threads)
+    net = prepare(model, input_shape=input_shape, batch=batch, weights=weights, seed=seed,
+                  input=input, prune=prune, mode=mode, status=status)
+    options = _options(net, archs=names, overrides=dict(overrides or {}),
+                       baseline=baseline or names[0])
+    if not strats:
+        options.update(compress=compress, fmaps_on_chip=fmaps_on_chip)
+        results = [_plain(net, sp, compress, fmaps_on_chip, {**options, "arch": sp.name},
+                          progress) for sp in specs]
+        base_i = names.index(baseline) if baseline is not None else 0
+        return Comparison(net.chain.name, tuple((r.arch, r) for r in results),
+                          tuple(compare_rows(results, base_i)), results[base_i].arch)
+    ref = reference_strategy(strats)
+    cache: dict[tuple[Any, ...], LayerResult] = {}  # one host measurement per layer, all archs
+    by_key: dict[tuple[str, str], NetworkResult] = {}
+    options.update(host=host, host_threads=host_threads, fuse=fuse, strategies=list(strats))
+    for sp in specs:
+        for s in strats:
+            by_key[(sp.name, s)] = _strategy(net, sp, s, host, fuse, host_threads, cache,
+                                             {**options, "arch": sp.name}, status)
+    rows = strategy_rows(by_key, ref, baseline)
+    return Comparison(net.chain.name, tuple((f"{a}-{s}", r) for (a, s), r in by_key.items()),
+                      tuple(rows), f"{baseline or names[0]}-{ref}", strats)
+
+
+__all__ = ["Comparison", "compare", "evaluate", "execute", "load_arch", "lower", "override",
+           "prepare"]

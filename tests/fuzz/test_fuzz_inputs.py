@@ -23,7 +23,7 @@ import accelscope
 from accelscope.arch import ArchSpec
 from accelscope.arch.loader import ArchError, load_arch_text
 from accelscope.errors import AccelscopeError
-from accelscope.evaluate import build_workloads, evaluate_workloads
+from accelscope.pipeline import build_workloads, evaluate_workloads
 
 PRESETS = Path(accelscope.__file__).parent / "arch" / "presets"
 SCALESIM = Path(__file__).parents[2] / "examples" / "scalesim"

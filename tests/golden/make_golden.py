@@ -105,7 +105,7 @@ _CHAINS: dict = {}
 def evaluate(net: str, arch: str, prune: float | None):
     from accelscope.api import lower
     from accelscope.arch import load_arch
-    from accelscope.evaluate import build_workloads, evaluate_workloads
+    from accelscope.pipeline import build_workloads, evaluate_workloads
     from accelscope.workload import zoo
 
     k = (net, prune)

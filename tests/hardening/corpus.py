@@ -672,20 +672,20 @@ api("load_arch 1e9 PEs", lambda d: _load(_ideal_map(compute__array=[10**9],
                                                     compute__macs_per_cycle=10**9)), r"compute")
 api("load_arch object value", lambda d: _load(_ideal_map(clock_hz=object())), r"clock_hz")
 api("load_arch non-str key", lambda d: _load({**_ideal_map(), 5: 1}), r"5")
-api("evaluate_network bad arch", lambda d: __import__("accelscope.evaluate").evaluate
+api("evaluate_network bad arch", lambda d: __import__("accelscope.pipeline").pipeline
     .evaluate_network(tiny_chain(), "nosuch"), r"nosuch")
-api("evaluate_network arch 5", lambda d: __import__("accelscope.evaluate").evaluate
+api("evaluate_network arch 5", lambda d: __import__("accelscope.pipeline").pipeline
     .evaluate_network(tiny_chain(), 5), r"arch")
-api("evaluate_network densities > 1", lambda d: __import__("accelscope.evaluate").evaluate
+api("evaluate_network densities > 1", lambda d: __import__("accelscope.pipeline").pipeline
     .evaluate_network(tiny_chain(), "ideal", mode="statistical", densities={"input": 2.0}),
     r"densit")
-api("evaluate_network arch '5'", lambda d: __import__("accelscope.evaluate").evaluate
+api("evaluate_network arch '5'", lambda d: __import__("accelscope.pipeline").pipeline
     .evaluate_network(tiny_chain(), "5"), r"5: no arch preset")
-api("evaluate_network int input", lambda d: __import__("accelscope.evaluate").evaluate
+api("evaluate_network int input", lambda d: __import__("accelscope.pipeline").pipeline
     .evaluate_network(tiny_chain(), "ideal", inputs=_i64()), r"int64")
-api("evaluate_network mode", lambda d: __import__("accelscope.evaluate").evaluate
+api("evaluate_network mode", lambda d: __import__("accelscope.pipeline").pipeline
     .evaluate_network(tiny_chain(), "ideal", mode="bogus"), r"mode")
-api("evaluate_network wrong shape", lambda d: __import__("accelscope.evaluate").evaluate
+api("evaluate_network wrong shape", lambda d: __import__("accelscope.pipeline").pipeline
     .evaluate_network(tiny_chain(), "ideal", inputs=_t(1, 3, 8, 8)), r"must have shape")
 
 # -- a few as real subprocesses: the exit codes of `python -m accelscope` -------------------

@@ -14,11 +14,11 @@ import pytest
 
 from accelscope.arch import ArchSpec, load_arch, preset_names, spec_class
 from accelscope.arch import spec as arch_spec
-from accelscope.evaluate import evaluate_workloads
 from accelscope.models import registry
 from accelscope.models.conformance import check_model
 from accelscope.models.contract import ModelInfo, UnsupportedLayerError
 from accelscope.models.registry import BUILTIN, get_model, model_names, register_model
+from accelscope.pipeline import evaluate_workloads
 
 TOY = Path(__file__).parents[2] / "examples" / "toy_model" / "toy.py"
 MODELS = [m.name for m in BUILTIN]

@@ -14,8 +14,8 @@ import accelscope
 from accelscope.arch import load_arch
 from accelscope.compress.dct import DctCodec, DctError
 from accelscope.compress.inloop import inter_layer_tensors, parse_compress, run_with_codec
-from accelscope.evaluate import build_workloads, evaluate_workloads
 from accelscope.passes.codec import apply_codec
+from accelscope.pipeline import build_workloads, evaluate_workloads
 from accelscope.report.dct_accuracy import accuracy_sweep
 
 

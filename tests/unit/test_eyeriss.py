@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 import accelscope
 from accelscope.arch import load_arch
 from accelscope.errors import AccelscopeError
-from accelscope.evaluate import build_workloads
 from accelscope.models.conformance import check_model
 from accelscope.models.contract import LayerWorkload, UnsupportedLayerError
 from accelscope.models.registry import get_model
+from accelscope.pipeline import build_workloads
 from accelscope.sparsity.formats import EyerissRLC
 from accelscope.workload.gconv import GConv
 

@@ -9,10 +9,10 @@ import torch
 
 import accelscope
 from accelscope.arch import load_arch
-from accelscope.evaluate import build_workloads, evaluate_network
 from accelscope.models.conformance import check_model, check_result
 from accelscope.models.contract import LayerWorkload, UnknownModelError, UnsupportedLayerError
 from accelscope.models.registry import get_model, model_names
+from accelscope.pipeline import build_workloads, evaluate_network
 from accelscope.results import LayerResult
 
 

@@ -15,7 +15,6 @@ import torch
 
 from accelscope import lower, zoo
 from accelscope.arch import load_arch
-from accelscope.evaluate import build_workloads
 from accelscope.models.array_form import array_form
 from accelscope.models.conformance import check_model
 from accelscope.models.contract import LayerWorkload
@@ -30,6 +29,7 @@ from accelscope.passes.strategies import (
     parse_strategies,
     with_nonconv_on,
 )
+from accelscope.pipeline import build_workloads
 from accelscope.workload.execute import gconv_fast
 from accelscope.workload.gconv import GConv
 

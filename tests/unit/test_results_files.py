@@ -21,9 +21,9 @@ import pytest
 
 from accelscope import results_schema
 from accelscope.arch import load_arch, preset_names
-from accelscope.evaluate import build_workloads, evaluate_workloads
 from accelscope.models.registry import BUILTIN
 from accelscope.output import RunOutput, read_manifest
+from accelscope.pipeline import build_workloads, evaluate_workloads
 from accelscope.report.writer import RESULT_FILES, write_result
 from accelscope.results import (
     ACCESS_COLUMNS,
@@ -201,7 +201,7 @@ def test_plots_return_figures_and_leave_matplotlib_alone(tmp_path):
 import sys, matplotlib
 backend = matplotlib.get_backend()
 import accelscope
-from accelscope.evaluate import evaluate_network
+from accelscope.pipeline import evaluate_network
 from accelscope.report import plot_compare, plot_network
 from matplotlib.figure import Figure
 zm = accelscope.zoo.get("tiny")

@@ -13,12 +13,12 @@ import torch
 
 import accelscope
 from accelscope.arch import ArchError, load_arch
-from accelscope.evaluate import build_workloads, evaluate_network
 from accelscope.models.conformance import check_model
 from accelscope.models.contract import LayerWorkload
 from accelscope.models.registry import get_model
 from accelscope.models.scnn import core
 from accelscope.models.scnn.model import area_mm2, execute_schedule, route
+from accelscope.pipeline import build_workloads, evaluate_network
 from accelscope.sparsity import expected_ceil_div, get_format
 from accelscope.workload.execute import run_gconv
 from accelscope.workload.gconv import GConv

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 import accelscope
 from accelscope.arch import load_arch
-from accelscope.evaluate import build_workloads, evaluate_network
 from accelscope.models.conformance import check_model
 from accelscope.models.contract import LayerWorkload
 from accelscope.models.registry import get_model
@@ -21,6 +20,7 @@ from accelscope.models.systolic.spots import (
     im2col_matrix,
     weight_matrices,
 )
+from accelscope.pipeline import build_workloads, evaluate_network
 from accelscope.sparsity import prune_chain
 from accelscope.workload.gconv import GConv
 

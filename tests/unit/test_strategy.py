@@ -11,7 +11,6 @@ from torch import nn
 
 from accelscope import lower, zoo
 from accelscope.arch import load_arch
-from accelscope.evaluate import build_workloads
 from accelscope.models.contract import UnsupportedLayerError
 from accelscope.models.scnn.model import route as scnn_route
 from accelscope.models.systolic.model import gemm_of
@@ -30,6 +29,7 @@ from accelscope.passes.strategies import (
     parse_strategies,
     placement,
 )
+from accelscope.pipeline import build_workloads
 from accelscope.workload.execute import run_gconv
 from accelscope.workload.gconv import GConv
 

@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 
 import accelscope
 from accelscope.arch import load_arch
-from accelscope.evaluate import build_workloads, evaluate_network
 from accelscope.models.conformance import check_model
 from accelscope.models.contract import LayerWorkload
 from accelscope.models.registry import get_model
 from accelscope.models.systolic.core import Gemm, systolic_timing
 from accelscope.models.systolic.model import gemm_of
+from accelscope.pipeline import build_workloads, evaluate_network
 
 REF = Path(__file__).resolve().parents[2] / "bench" / "scalesim_ref" / "scalesim_v3_reference.csv"
 

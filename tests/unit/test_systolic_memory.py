@@ -189,7 +189,7 @@ def test_systolic_model_reports_scalesim_dram_traffic():
 
     import accelscope
     from accelscope.arch import load_arch
-    from accelscope.evaluate import evaluate_network
+    from accelscope.pipeline import evaluate_network
 
     ref = next(r for r in _read(CALC_CSV) if r["network"] == "resnet18" and r["layer"] ==
                "conv1" and r["array"] == "32x32" and r["dataflow"] == "os")

@@ -3,6 +3,7 @@
     spec = load_arch("ideal")            # a preset shipped in arch/presets
     spec = load_arch("my_design.yaml")   # a file; errors read file:line: field.path: problem
     spec.defaults_used()                 # fields that took their documented default
+    spec = override(spec, {"compute.array": [64, 8], "compute.macs_per_cycle": 512})
 """
 
 from accelscope.arch.loader import (
@@ -12,6 +13,7 @@ from accelscope.arch.loader import (
     load_arch_text,
     preset_names,
 )
+from accelscope.arch.override import override, parse_setting
 from accelscope.arch.spec import (
     TENSORS,
     ArchSpec,
@@ -42,6 +44,8 @@ __all__ = [
     "iter_fields",
     "load_arch",
     "load_arch_text",
+    "override",
+    "parse_setting",
     "preset_names",
     "register_spec",
     "spec_class",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -317,6 +318,32 @@ def _spec_from_data(data: dict[str, Any], filename: str, lines: _Lines | None) -
 
 
 # -- public entry points ----------------------------------------------------------------------
+def spec_from_data(data: Mapping[str, Any], where: str) -> ArchSpec:
+    """Validate a mapping (of JSON/YAML values) as a spec; errors start with ``where``."""
+    return _spec_from_data(dict(data), where, None)
+
+
+def parse_value(text: str, where: str) -> Any:
+    """One YAML value (a number, true/false, null, a [list], a quoted string) read with a
+    spec file's rules (``1e9`` is a float, no tags, the same budgets); errors name
+    ``where``."""
+    if "\n" in text or "\r" in text:
+        raise ArchError(f"{where}: a value is one line; write a list as [a, b]")
+    if not text:
+        raise ArchError(f"{where}: no value after '='; write null to clear an optional field")
+    try:
+        data, _ = _parse(f"value: {text}\n", where)
+    except ArchError as exc:  # the line numbers are those of the wrapper document
+        raise ArchError([re.sub(rf"^{re.escape(where)}:\d+:", f"{where}:", m)
+                         for m in exc.messages]) from None
+    try:
+        json.dumps(data["value"])
+    except ValueError:
+        raise ArchError(f"{where}: {text!r} refers to itself (a recursive YAML alias); "
+                        "write the value out") from None
+    return data["value"]
+
+
 def load_arch_text(text: str, filename: str = "<string>") -> ArchSpec:
     """Parse and validate one YAML document; ``filename`` is used in error messages."""
     data, lines = _parse(text, filename)
@@ -352,7 +379,7 @@ def load_arch(ref: str | os.PathLike[str] | Mapping[str, Any] | ArchSpec) -> Arc
     if isinstance(ref, ArchSpec):
         return ref
     if isinstance(ref, Mapping):
-        return _spec_from_data(dict(ref), "<mapping>", None)
+        return spec_from_data(ref, "<mapping>")
     if isinstance(ref, str) and ref in preset_names():
         return _load_preset(ref)
     if isinstance(ref, str | os.PathLike):

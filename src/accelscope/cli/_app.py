@@ -3,7 +3,7 @@ output directory of a run, progress and totals."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
@@ -11,13 +11,13 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from accelscope.output import RunOutput, default_dir, slug
+from accelscope.errors import AccelscopeError, InputFileError
+from accelscope.output import MANIFEST, RunOutput, default_dir, read_manifest, slug
 
 if TYPE_CHECKING:
     from accelscope.arch import ArchSpec
-    from accelscope.models.contract import LayerWorkload
+    from accelscope.pipeline import PreparedNetwork
     from accelscope.results import NetworkResult
-    from accelscope.workload.gconv import Chain
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Lower whole CNNs into GConv chains and evaluate them on accelerator "
@@ -26,8 +26,45 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 # as Text spans, never as "[red]...[/]" inside a string.
 
 console = Console(markup=False)
+"""Data: tables, totals, JSON. Off a terminal (a pipe, a file) it neither wraps nor narrows:
+``fit_consoles`` widens it at the start of every command."""
 
 err_console = Console(stderr=True, markup=False)
+"""Everything else: progress, spinners, warnings, what was written."""
+
+PIPE_WIDTH = 10_000
+"""Columns of a console that is not a terminal: wide enough for any table, so nothing is
+wrapped, folded or dropped in a pipe."""
+
+
+def fit_consoles(quiet: bool = False) -> None:
+    """Called by each command first: a console that is not a terminal gets ``PIPE_WIDTH``
+    columns (rich's default there is 80); ``quiet`` silences stderr's progress and
+    notes (errors are printed by ``main`` regardless)."""
+    for c in (console, err_console):
+        c.width = PIPE_WIDTH if not c.is_terminal else None  # type: ignore[assignment]
+        c.quiet = False
+    err_console.quiet = quiet
+
+
+def status(text: str) -> Any:
+    """A spinner on stderr around a slow step."""
+    return err_console.status(text)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from accelscope import __version__
+
+        console.print(f"accelscope {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="print the version and exit")] = False) -> None:
+    fit_consoles()
 
 
 def styled(*parts: str | tuple[str, str]) -> Text:
@@ -36,7 +73,7 @@ def styled(*parts: str | tuple[str, str]) -> Text:
 
 
 def warn(w: str, where: str = "") -> None:
-    console.print(styled((f"warning{where}:", "yellow"), " ", w), highlight=False)
+    err_console.print(styled((f"warning{where}:", "yellow"), " ", w), highlight=False)
 
 
 def command_line(ctx: typer.Context) -> str:
@@ -55,32 +92,62 @@ def command_line(ctx: typer.Context) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def run_output(ctx: typer.Context, out: Path | None, *default_parts: str) -> RunOutput:
-    """The output directory of a run: ``--out`` or ``out/PART-PART``, checked now."""
-    return RunOutput(out if out is not None else default_dir(*map(slug, default_parts)),
-                     command=command_line(ctx))
+def run_output(ctx: typer.Context, out: Path | None, *default_parts: str,
+               force: bool = False) -> RunOutput:
+    """The output directory of a run: ``--out`` or ``out/PART-PART``, checked now. The
+    default directory is not replaced by a run with other options (a different command
+    line in its manifest) unless ``force``."""
+    command = command_line(ctx)
+    if out is not None:
+        return RunOutput(out, command=command)
+    root = default_dir(*map(slug, default_parts))
+    if not force and (root / MANIFEST).is_file():
+        try:
+            before = str(read_manifest(root).get("command", ""))
+        except AccelscopeError:
+            before = ""  # an incomplete or changed directory: replaced, as before
+        if before and _without_force(before) != _without_force(command):
+            raise InputFileError(
+                f"{root} holds the output of another run ({before}); give --out DIR for "
+                "this one, or --force to replace it")
+    return RunOutput(root, command=command)
 
 
-def evaluate_with_progress(workloads: Sequence[LayerWorkload], spec: ArchSpec, chain: Chain,
-                           details: Mapping[str, Any]) -> NetworkResult:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    from accelscope.evaluate import evaluate_workloads
-
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                  transient=True) as bar:
-        task = bar.add_task(f"{spec.name}", total=len(workloads))
-        return evaluate_workloads(workloads, spec, network=chain.name,
-                                  progress=lambda i, n: bar.update(task, completed=i),
-                                  details=details)
+def _without_force(command: str) -> str:
+    return " ".join(p for p in command.split() if p not in ("--force", "--quiet", "--json",
+                                                             "--no-plot"))
 
 
-def print_totals(result: NetworkResult) -> None:
+class LayerProgress:
+    """A progress bar on stderr for the layers of each evaluation (``accelscope.api``'s
+    ``progress`` hook); use as a context manager around the calls."""
+
+    def __enter__(self) -> LayerProgress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self._bar = Progress("[progress.description]{task.description}", BarColumn(),
+                             MofNCompleteColumn(), TimeElapsedColumn(), console=err_console,
+                             transient=True)
+        self._bar.__enter__()
+        self._tasks: dict[str, Any] = {}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.__exit__(None, None, None)
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if label not in self._tasks:
+            self._tasks[label] = self._bar.add_task(label, total=total)
+        self._bar.update(self._tasks[label], completed=done)
+
+
+def print_totals(result: NetworkResult, out: Console | None = None) -> None:
+    """The result's one-line totals on ``out`` (default: the data console); its warnings
+    go to standard error."""
     energy = ", ".join(f"{k} {v * 1e-9:.4g} mJ" for k, v in
                        sorted(result.energy_pj.items(), key=lambda kv: -kv[1]))
     stalls = ", ".join(f"{k} {v:,}" for k, v in result.stall_cycles.items() if v)
-    console.print(styled(
+    (out or console).print(styled(
         (f"{result.network} on {result.arch}", "bold"),
         f": {result.cycles:,} cycles = "
         f"{result.seconds * 1e3:.4g} ms at {result.clock_hz / 1e6:g} MHz; energy "
@@ -92,7 +159,7 @@ def print_totals(result: NetworkResult) -> None:
 
 
 def wrote(out: RunOutput) -> None:
-    console.print(f"wrote {out.root}/: " + ", ".join(
+    err_console.print(f"wrote {out.root}/: " + ", ".join(
         str(f.relative_to(out.root)) for f in out.files), highlight=False)
 
 
@@ -160,12 +227,10 @@ FuseChainOpt = Annotated[bool, typer.Option(
 
 
 def prepare(model: str, input_shape: str | None, batch: int | None, weights: Path | None,
-            seed: int, input_spec: str, prune: str | None, mode: str
-            ) -> tuple[Chain, list[LayerWorkload], str | None]:
-    """Lower (and prune) the network and build its per-GConv workloads once, with spinners;
-    returns (chain, workloads, the prune spec or None)."""
-    from accelscope.errors import InputFileError
-    from accelscope.evaluate import prepare_network
+            seed: int, input_spec: str, prune: str | None, mode: str) -> PreparedNetwork:
+    """Lower (and prune) the network and build its per-GConv workloads once, with spinners
+    on stderr; options are refused with their command-line names."""
+    from accelscope.api import prepare as prepare_net
 
     if prune is not None and not prune.strip():
         raise InputFileError("--prune is empty; give a prune spec such as 0.7, magnitude:0.3, "
@@ -173,13 +238,58 @@ def prepare(model: str, input_shape: str | None, batch: int | None, weights: Pat
     if mode not in ("actual", "statistical"):
         raise InputFileError(f"--mode {mode!r} is not a mode; use actual (real tensors) or "
                              "statistical (densities)")
-    p = prepare_network(model, input_shape=input_shape, batch=batch, weights=weights,
-                        seed=seed, input=input_spec, prune=prune,
-                        mode=cast(Literal["actual", "statistical"], mode),
-                        status=console.status)
+    p = prepare_net(model, input_shape=input_shape, batch=batch, weights=weights, seed=seed,
+                    input=input_spec, prune=prune,
+                    mode=cast(Literal["actual", "statistical"], mode), status=status)
     if p.prune:
-        console.print(f"pruned {p.prune}: weight density {p.prune_density:.3f} over "
-                      f"{p.prune_layers} layers", highlight=False)
+        err_console.print(f"pruned {p.prune}: weight density {p.prune_density:.3f} over "
+                          f"{p.prune_layers} layers", highlight=False)
         for w in p.prune_warnings:
             warn(w)
-    return p.chain, list(p.workloads), p.prune
+    return p
+
+
+def settings(values: Sequence[str] | None) -> dict[str, Any]:
+    """``--set KEY=VALUE`` options as an overrides mapping (the last of a key wins is an
+    error: a key given twice is refused)."""
+    from accelscope.arch import parse_setting
+
+    out: dict[str, Any] = {}
+    for text in values or ():
+        key, value = parse_setting(text)
+        if key in out:
+            raise InputFileError(f"--set {key} is given twice; keep one")
+        out[key] = value
+    return out
+
+
+def arch_with_settings(arch: str, values: Sequence[str] | None) -> ArchSpec:
+    """``--arch`` loaded with ``--set`` applied (errors name ``--set``)."""
+    from accelscope.arch import load_arch, override
+
+    spec = load_arch(arch)
+    changes = settings(values)
+    return override(spec, changes, where="--set") if changes else spec
+
+
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="KEY=VALUE",
+    help="change one field of the architecture, e.g. --set compute.array=[64,8] --set "
+         "memory.glb.size_bytes=65536 (dotted path as in the YAML; repeatable; validated "
+         "like the file)")]
+
+
+JsonOpt = Annotated[bool, typer.Option(
+    "--json", help="write the result as JSON to stdout (tables and notes go to stderr)")]
+
+
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="no progress, notes or warnings on stderr (errors still shown)")]
+
+
+NoPlotOpt = Annotated[bool, typer.Option("--no-plot", help="skip the PNG plots")]
+
+
+ForceOpt = Annotated[bool, typer.Option(
+    "--force", help="replace the default output directory even if it holds another run's "
+                    "output")]

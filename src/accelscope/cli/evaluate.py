@@ -3,7 +3,6 @@ optionally under execution strategies, the DCT codec or maps kept on chip."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,35 +12,42 @@ from accelscope.cli._app import (
     BatchOpt,
     CompressOpt,
     FmapsOpt,
+    ForceOpt,
     FuseChainOpt,
     HostOpt,
     HostThreadsOpt,
     InputOpt,
+    JsonOpt,
+    LayerProgress,
     ModelArg,
     ModeOpt,
+    NoPlotOpt,
     PruneOpt,
+    QuietOpt,
     SeedOpt,
+    SetOpt,
     ShapeOpt,
     StrategyOpt,
     WeightsOpt,
     app,
+    arch_with_settings,
     console,
-    evaluate_with_progress,
+    err_console,
+    fit_consoles,
     prepare,
     print_totals,
     run_output,
+    settings,
+    status,
     warn,
     wrote,
 )
-from accelscope.errors import InputFileError
+from accelscope.errors import AccelscopeError, InputFileError
 from accelscope.output import slug
 from accelscope.report.compare import (
-    compare_rows,
     compare_table_rows,
     reference_strategy,
-    strategy_rows,
     strategy_table_rows,
-    write_compare,
 )
 from accelscope.report.tables import (
     compress_table,
@@ -52,115 +58,67 @@ from accelscope.report.tables import (
 from accelscope.report.writer import write_result
 
 if TYPE_CHECKING:
-    from accelscope.arch import ArchSpec
-    from accelscope.models.contract import LayerWorkload
-    from accelscope.output import RunOutput
-    from accelscope.results import LayerResult, NetworkResult
-    from accelscope.workload.gconv import Chain
+    from rich.console import Console
+
+    from accelscope.report.compare import Comparison
 
 
-def _strategy_guard(strategy: str | None, compress: str | None, fmaps_on_chip: bool,
-                    host: str = "cpu", host_threads: int = 1) -> tuple[str, ...] | None:
-    """The strategies parsed (None without --strategy); a clear error for combinations that
-    are not modelled together, and for host options that would be ignored."""
-    if strategy is None:
-        if host != "cpu" or host_threads != 1:
-            raise InputFileError("--host and --host-threads apply to --strategy "
-                                 "host-fallback; add --strategy host-fallback (or drop them)")
-        return None
-    from accelscope.passes import parse_strategies
-
-    strategies = parse_strategies(strategy)
-    if compress is not None or fmaps_on_chip:
-        raise InputFileError("--strategy cannot be combined with --compress or "
-                             "--fmaps-on-chip yet; run them separately")
-    return strategies
+_FLAGS = {"strategy": "--strategy", "host": "--host", "host_threads": "--host-threads",
+          "compress": "--compress", "fmaps_on_chip": "--fmaps-on-chip",
+          "host_fallback": "--strategy host-fallback"}
 
 
-def _check_compress(compress: str) -> None:
-    """A bad --compress, refused with the option named."""
-    from accelscope.errors import AccelscopeError
-    from accelscope.passes import check_compress
+def _pass_options(strategy: str | None, compress: str | None, fmaps_on_chip: bool,
+                  host: str, host_threads: int) -> None:
+    """The API's checks of the pass options, refused with their command-line names."""
+    from accelscope.api import _check_pass_options, _strategies
 
     try:
-        check_compress(compress)
+        _check_pass_options(_strategies(strategy), compress, fmaps_on_chip, host,
+                            host_threads, _FLAGS)
+    except InputFileError:
+        raise
     except AccelscopeError as exc:
-        if "--compress" in str(exc):
-            raise
-        raise InputFileError(f"--compress {compress!r}: {exc} (docs/dct.md)") from None
+        text = str(exc)
+        if (compress is not None and "--compress" not in text
+                and not text.startswith(tuple(_FLAGS.values()))):
+            text = f"--compress {compress!r}: {text} (docs/dct.md)"
+        raise InputFileError(text) from None
 
 
-def _strategy_results(workloads: Sequence[LayerWorkload], spec: ArchSpec, chain: Chain,
-                      strategies: Sequence[str], host: str, fuse: bool,
-                      details: Mapping[str, Any],
-                      cache: dict[tuple[Any, ...], LayerResult] | None = None,
-                      host_threads: int = 1) -> list[NetworkResult]:
-    from accelscope.passes import evaluate_strategy
-
-    out = []
-    cache = {} if cache is None else cache  # conv layers and host layers: evaluate once
-    for s in strategies:
-        with console.status(f"{spec.name}: strategy {s} ..."):
-            out.append(evaluate_strategy(workloads, spec, s, chain=chain, host_spec=host,
-                                         fuse=fuse, details=details, cache=cache,
-                                         host_threads=host_threads or None))
-    return out
-
-
-def _compare_strategies(chain: Chain, workloads: Sequence[LayerWorkload],
-                        specs: Sequence[ArchSpec], strategies: Sequence[str], host: str,
-                        fuse: bool, baseline: str | None, out: RunOutput,
-                        details: Mapping[str, Any], host_threads: int = 1) -> None:
-    """compare --strategy: every arch under every strategy, ratios against the reference
-    strategy (host-fallback when chosen, else the first) of the same arch, or of --baseline."""
-
-    ref = reference_strategy(strategies)
-    results: dict[tuple[str, str], NetworkResult] = {}
-    # one host measurement per layer, shared by every arch
-    cache: dict[tuple[Any, ...], LayerResult] = {}
-    for sp in specs:
-        for r in _strategy_results(workloads, sp, chain, strategies, host, fuse, details,
-                                   cache, host_threads):
-            results[(sp.name, r.details["strategy"])] = r
-    rows = strategy_rows(results, ref, baseline)
-    cols, trows = strategy_table_rows(rows)
-    vs = f"{baseline} {ref}" if baseline else f"{ref} of the same arch"
-    title = (f"{chain.name}: {len(chain.gconvs)} GConvs, {chain.total_macs / 1e9:.3f} G ops, "
-             f"batch {chain.gconvs[0].N}: latency, energy, DRAM traffic, share of the time "
-             "in non-conv layers, transfers and im2col, speed-up and energy efficiency vs "
-             f"{vs}")
-    right = set(cols) - {"arch", "strategy"}
-    widths = [max(len(c), *(len(r[i]) for r in trows)) for i, c in enumerate(cols)]
-    if sum(widths) + 2 * len(cols) <= console.width:
-        console.print(fitted_table(title, cols, trows, flex="strategy", right=right))
-    else:  # a narrow terminal: one table per arch
-        console.print(title, highlight=False)
-        for sp in specs:
-            console.print(fitted_table(sp.name, cols[1:],
-                                        [r[1:] for r in trows if r[0] == sp.name],
-                                        flex="strategy", right=right))
-    for r in results.values():
-        console.print(strategy_line(r), highlight=False)
-    for r in results.values():
-        for w in r.all_warnings():
-            warn(w, f" ({r.arch}, {r.details['strategy']})")
-    with out as o:
-        write_compare(o, {f"{a}-{s}": r for (a, s), r in results.items()}, rows,
-                      f"{baseline or next(iter(results))[0]}-{ref}",
-                      {f"{a}-{s}": f"{a}/{s}" for (a, s) in results})
-    console.print(f"wrote {out.root}/: compare.csv, compare.png and per-arch results in "
-                  "<arch>-<strategy>/", highlight=False)
-
-
-def _compressed(result: NetworkResult, workloads: Sequence[LayerWorkload], spec: ArchSpec,
-                compress: str | None, fmaps_on_chip: bool = False
-                ) -> tuple[NetworkResult, str | None]:
-    """Apply --compress and --fmaps-on-chip; returns (result, the on-chip summary line or
-    None)."""
-    from accelscope.passes import code_and_place
-
-    result, summary = code_and_place(result, workloads, spec, compress, fmaps_on_chip)
-    return result, summary.line() if summary is not None else None
+def _print_comparison(c: Comparison, chain_line: str, out: Console,
+                      baseline_given: bool) -> None:
+    """The comparison table on ``out``: one row per result when the console is wide enough,
+    else one column per result (per arch for strategies)."""
+    if c.strategies:
+        cols, trows = strategy_table_rows(c.rows)
+        ref = reference_strategy(c.strategies)
+        vs = (f"{c.baseline.removesuffix('-' + ref)} {ref}" if baseline_given
+              else f"{ref} of the same arch")
+        title = (f"{chain_line}: latency, energy, DRAM traffic, share of the time in non-conv "
+                 f"layers, transfers and im2col, speed-up and energy efficiency vs {vs}")
+        right = set(cols) - {"arch", "strategy"}
+        widths = [max(len(col), *(len(r[i]) for r in trows)) for i, col in enumerate(cols)]
+        if sum(widths) + 2 * len(cols) <= out.width:
+            out.print(fitted_table(title, cols, trows, flex="strategy", right=right))
+        else:  # a narrow terminal: one table per arch
+            out.print(title, highlight=False)
+            for arch in dict.fromkeys(r[0] for r in trows):
+                out.print(fitted_table(arch, cols[1:], [r[1:] for r in trows if r[0] == arch],
+                                       flex="strategy", right=right))
+        return
+    cols, trows = compare_table_rows(c.rows)
+    title = f"{chain_line} (ratios vs {c.baseline})"
+    widths = [max(len(col), *(len(r[i]) for r in trows)) for i, col in enumerate(cols)]
+    if sum(widths) + 3 * len(cols) <= out.width:
+        table = fitted_table(title, cols, trows, flex="model",
+                             right=set(cols) - {"arch", "model"})
+    else:  # a narrow terminal: one column per arch instead of one row
+        names = [r[0] for r in trows]
+        table = fitted_table(title, [""] + names,
+                             [[col] + [r[i] for r in trows] for i, col in enumerate(cols)
+                              if i > 0], flex="", right=set(names))
+    out.print(table)
 
 
 @app.command("run")
@@ -168,6 +126,7 @@ def run_cmd(
     ctx: typer.Context,
     model: ModelArg,
     arch: Annotated[str, typer.Option(help="preset name or path to an arch YAML")],
+    set_: SetOpt = None,
     batch: BatchOpt = None, input: InputOpt = "random", prune: PruneOpt = None,
     out: Annotated[Path | None, typer.Option(
         help="directory for results.json, results.csv, layers.png "
@@ -178,49 +137,67 @@ def run_cmd(
                     ] = None,
     compress: CompressOpt = None, fmaps_on_chip: FmapsOpt = False,
     strategy: StrategyOpt = None, host: HostOpt = "cpu", fuse_chain: FuseChainOpt = True,
-    host_threads: HostThreadsOpt = 1,
+    host_threads: HostThreadsOpt = 1, json_: JsonOpt = False, quiet: QuietOpt = False,
+    no_plot: NoPlotOpt = False, force: ForceOpt = False,
 ) -> None:
     """Evaluate every GConv of a network on one architecture; print and save the results."""
-    from accelscope.arch import load_arch
+    from accelscope import api
 
-    spec = load_arch(arch)
-    strategies = _strategy_guard(strategy, compress, fmaps_on_chip, host, host_threads)
-    if compress is not None:
-        _check_compress(compress)  # a bad --compress fails before the network runs
-    dest = run_output(ctx, out, Path(model).stem, spec.name)  # a bad --out fails now
-    chain, workloads, pruned = prepare(model, input_shape, batch, weights, seed, input,
-                                        prune, mode)
-    if out is None and slug(chain.name) != slug(Path(model).stem):
-        dest = run_output(ctx, None, chain.name, spec.name)
-    if strategies is not None:
-        results = _strategy_results(workloads, spec, chain, strategies, host, fuse_chain,
-                                    {"mode": mode, "input": input, "prune": pruned or "none",
-                                     "seed": seed}, host_threads=host_threads)
+    fit_consoles(quiet)
+    spec = arch_with_settings(arch, set_)
+    _pass_options(strategy, compress, fmaps_on_chip, host, host_threads)
+    from accelscope.passes import parse_strategies
+
+    strategies = parse_strategies(strategy) if strategy is not None else ()
+    dest = run_output(ctx, out, Path(model).stem, spec.name, force=force)  # checked now
+    net = prepare(model, input_shape, batch, weights, seed, input, prune, mode)
+    if out is None and slug(net.chain.name) != slug(Path(model).stem):
+        dest = run_output(ctx, None, net.chain.name, spec.name, force=force)
+    table = err_console if json_ else console
+    if strategies:
+        c = api.compare(net, [spec], strategies=list(strategies), host=host, fuse=fuse_chain,
+                        host_threads=host_threads, status=status)
+        results = [r for _, r in c.results]
         for r in results:
-            console.print(layer_table(r, rows))
-            print_totals(r)
-            console.print(strategy_line(r), highlight=False)
+            table.print(layer_table(r, rows))
+            print_totals(r, table)
+            table.print(strategy_line(r), highlight=False)
         with dest as o:
             for r in results:
-                write_result(r, o, r.details["strategy"])
+                write_result(r, o, r.details["strategy"], plot=not no_plot)
+        if json_:
+            console.print_json(c.to_json(indent=None))
         wrote(dest)
         return
-    result = evaluate_with_progress(workloads, spec, chain, {"mode": mode, "input": input,
-                                                "prune": pruned or "none", "seed": seed})
-    result, line = _compressed(result, workloads, spec, compress, fmaps_on_chip)
-    console.print(layer_table(result, rows))
+    with LayerProgress() as bar:
+        result = api.evaluate(net, spec, compress=compress, fmaps_on_chip=fmaps_on_chip,
+                              progress=bar)
+    result = _with_command_options(result, set_)
+    table.print(layer_table(result, rows))
     if compress is not None or fmaps_on_chip:
-        console.print(compress_table(result, rows))
-    if line:
-        console.print(line, highlight=False)
-    print_totals(result)
+        table.print(compress_table(result, rows))
+    if "on_chip" in result.details:
+        table.print(result.details["on_chip"], highlight=False)
+    print_totals(result, table)
     from accelscope.validate import published_tables
 
     for title, cols, trows in published_tables(result):
-        console.print(fitted_table(title, cols, trows, flex="layer", right=set(cols[1:])))
+        table.print(fitted_table(title, cols, trows, flex="layer", right=set(cols[1:])))
     with dest as o:
-        write_result(result, o)
+        write_result(result, o, plot=not no_plot)
+    if json_:
+        console.print_json(result.to_json(indent=None))
     wrote(dest)
+
+
+def _with_command_options(result: Any, set_: list[str] | None) -> Any:
+    """The ``--set`` settings recorded as the result's overrides."""
+    import dataclasses
+
+    if not set_:
+        return result
+    return dataclasses.replace(result, options={**result.options,
+                                                "overrides": settings(set_)})
 
 
 @app.command("compare")
@@ -228,6 +205,7 @@ def compare_cmd(
     ctx: typer.Context,
     model: ModelArg,
     arch: Annotated[str, typer.Option(help="comma-separated presets or YAML paths")],
+    set_: SetOpt = None,
     baseline: Annotated[str | None, typer.Option(
         help="the arch the ratios are relative to (default: the first)")] = None,
     batch: BatchOpt = None, input: InputOpt = "random", prune: PruneOpt = None,
@@ -237,68 +215,58 @@ def compare_cmd(
     mode: ModeOpt = "actual", weights: WeightsOpt = None, input_shape: ShapeOpt = None,
     seed: SeedOpt = 0, compress: CompressOpt = None, fmaps_on_chip: FmapsOpt = False,
     strategy: StrategyOpt = None, host: HostOpt = "cpu", fuse_chain: FuseChainOpt = True,
-    host_threads: HostThreadsOpt = 1,
+    host_threads: HostThreadsOpt = 1, json_: JsonOpt = False, quiet: QuietOpt = False,
+    no_plot: NoPlotOpt = False, force: ForceOpt = False,
 ) -> None:
     """Evaluate a network on several architectures and print the totals side by side."""
-    from accelscope.arch import load_arch
+    from accelscope import api
 
+    fit_consoles(quiet)
     refs = [a.strip() for a in arch.split(",") if a.strip()]
     if len(refs) < 1:
         raise InputFileError("--arch needs at least one preset name or YAML path")
-    specs = [load_arch(a) for a in refs]
+    specs = [arch_with_settings(a, set_) for a in refs]
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise InputFileError(f"--arch names an architecture twice: {', '.join(names)}")
-    base_i = 0
     if baseline is not None:
         if baseline not in names and baseline not in refs:
             raise InputFileError(f"--baseline {baseline!r} is not one of --arch "
                                  f"({', '.join(names)})")
-        base_i = names.index(baseline) if baseline in names else refs.index(baseline)
-    strategies = _strategy_guard(strategy, compress, fmaps_on_chip, host, host_threads)
-    if compress is not None:
-        _check_compress(compress)  # a bad --compress fails before the network runs
-    dest = run_output(ctx, out, "compare", Path(model).stem)
-    chain, workloads, pruned = prepare(model, input_shape, batch, weights, seed, input,
-                                        prune, mode)
-    if out is None and slug(chain.name) != slug(Path(model).stem):
-        dest = run_output(ctx, None, "compare", chain.name)
-    details = {"mode": mode, "input": input, "prune": pruned or "none", "seed": seed}
-    if strategies is not None:
-        _compare_strategies(chain, workloads, specs, strategies, host, fuse_chain,
-                            names[base_i] if baseline is not None else None, dest, details,
-                            host_threads)
-        return
-    if compress is not None:
-        details["compress"] = compress
-    results, lines = [], []
-    for sp in specs:
-        r, line = _compressed(evaluate_with_progress(workloads, sp, chain, details), workloads, sp,
-                              compress, fmaps_on_chip)
-        results.append(r)
-        if line:
-            lines.append(line)
-    base = results[base_i]
-    rows = compare_rows(results, base_i)
-    cols, trows = compare_table_rows(rows)
-    title = (f"{chain.name}: {len(chain.gconvs)} GConvs, {chain.total_macs / 1e9:.3f} G ops, "
-             f"batch {chain.gconvs[0].N} (ratios vs {base.arch})")
-    widths = [max(len(c), *(len(r[i]) for r in trows)) for i, c in enumerate(cols)]
-    if sum(widths) + 3 * len(cols) <= console.width:
-        table = fitted_table(title, cols, trows, flex="model",
-                              right=set(cols) - {"arch", "model"})
-    else:  # a narrow terminal: one column per arch instead of one row
-        names = [r[0] for r in trows]
-        table = fitted_table(title, [""] + names,
-                              [[c] + [r[i] for r in trows] for i, c in enumerate(cols)
-                               if i > 0], flex="", right=set(names))
-    console.print(table)
-    for line in lines:
-        console.print(line, highlight=False)
-    for r in results:
+        baseline = names[refs.index(baseline)] if baseline not in names else baseline
+    _pass_options(strategy, compress, fmaps_on_chip, host, host_threads)
+    dest = run_output(ctx, out, "compare", Path(model).stem, force=force)
+    net = prepare(model, input_shape, batch, weights, seed, input, prune, mode)
+    if out is None and slug(net.chain.name) != slug(Path(model).stem):
+        dest = run_output(ctx, None, "compare", net.chain.name, force=force)
+    with LayerProgress() as bar:
+        c = api.compare(net, specs, baseline=baseline, strategies=strategy, host=host,
+                        fuse=fuse_chain, host_threads=host_threads, compress=compress,
+                        fmaps_on_chip=fmaps_on_chip, progress=bar, status=status)
+    if set_:
+        import dataclasses
+
+        c = dataclasses.replace(c, results=tuple((k, _with_command_options(r, set_))
+                                                 for k, r in c.results))
+    chain = net.chain
+    line = (f"{chain.name}: {len(chain.gconvs)} GConvs, {chain.total_macs / 1e9:.3f} G ops, "
+            f"batch {chain.gconvs[0].N}")
+    table = err_console if json_ else console
+    _print_comparison(c, line, table, baseline is not None)
+    for _, r in c.results:
+        if "on_chip" in r.details:
+            table.print(r.details["on_chip"], highlight=False)
+        if c.strategies:
+            table.print(strategy_line(r), highlight=False)
+    for _, r in c.results:
+        where = f" ({r.arch}, {r.details['strategy']})" if c.strategies else f" ({r.arch})"
         for w in r.all_warnings():
-            warn(w, f" ({r.arch})")
+            warn(w, where)
     with dest as o:
-        write_compare(o, {r.arch: r for r in results}, rows, base.arch)
-    console.print(f"wrote {dest.root}/: compare.csv, compare.png and per-arch results in "
-                  "<arch>/", highlight=False)
+        c.write(o, plot=not no_plot)
+    if json_:
+        console.print_json(c.to_json(indent=None))
+    what = "<arch>-<strategy>/" if c.strategies else "<arch>/"
+    err_console.print(f"wrote {dest.root}/: compare.csv, "
+                      f"{'' if no_plot else 'compare.png, '}per-arch results in {what}",
+                      highlight=False)

@@ -5,12 +5,18 @@ and the writer of a comparison's files."""
 from __future__ import annotations
 
 import dataclasses
+import html
+import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from accelscope.output import RunOutput
 from accelscope.report.writer import write_result
 from accelscope.results import NetworkResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -79,10 +85,11 @@ def strategy_table_rows(rows: Sequence[Mapping[str, Any]]
 
 def write_compare(out: RunOutput, results: Mapping[str, NetworkResult],
                   rows: Sequence[Mapping[str, Any]], baseline: str,
-                  shown_as: Mapping[str, str] | None = None) -> None:
-    """``compare.csv`` (``rows``), ``compare.png`` and each result's files in a folder named
-    by its key (``arch`` or ``arch-strategy``) into ``out`` (inside its ``with`` block);
-    ``shown_as`` names the results in the plot (default: their arch)."""
+                  shown_as: Mapping[str, str] | None = None, plot: bool = True) -> None:
+    """``compare.csv`` (``rows``), ``compare.png`` (unless ``plot`` is false) and each
+    result's files in a folder named by its key (``arch`` or ``arch-strategy``) into ``out``
+    (inside its ``with`` block); ``shown_as`` names the results in the plot (default: their
+    arch)."""
     import pandas as pd
 
     from accelscope.report.plots import plot_compare
@@ -90,6 +97,72 @@ def write_compare(out: RunOutput, results: Mapping[str, NetworkResult],
     for label, r in results.items():
         write_result(r, out, label, plot=False)
     pd.DataFrame(list(rows)).to_csv(out.path("compare.csv"), index=False)
+    if not plot:
+        return
     shown = [dataclasses.replace(r, arch=shown_as[label]) if shown_as else r
              for label, r in results.items()]
     plot_compare(shown, out.path("compare.png"), baseline=list(results).index(baseline))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One network on several architectures (or architectures x strategies): every result by
+    its label (``arch`` or ``arch-strategy``) and one row per result with its totals and its
+    ratios to the baseline (``compare_rows`` / ``strategy_rows``)."""
+
+    network: str
+    results: tuple[tuple[str, NetworkResult], ...]
+    rows: tuple[dict[str, Any], ...]
+    baseline: str
+    """The label of the result the ratios are relative to."""
+    strategies: tuple[str, ...] = ()
+    """The strategies compared ((): plain evaluation)."""
+
+    def __getitem__(self, label: str) -> NetworkResult:
+        for k, r in self.results:
+            if k == label:
+                return r
+        raise KeyError(f"{label!r}: no such result; labels: "
+                       f"{', '.join(k for k, _ in self.results)}")
+
+    @property
+    def labels(self) -> list[str]:
+        return [k for k, _ in self.results]
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per result, one scalar per cell (the rows of ``compare.csv``)."""
+        import pandas as pd
+
+        return pd.DataFrame([{"label": k, **row} for (k, _), row in
+                             zip(self.results, self.rows, strict=True)])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"network": self.network, "baseline": self.baseline,
+                "strategies": list(self.strategies),
+                "rows": [{"label": k, **row} for (k, _), row in
+                         zip(self.results, self.rows, strict=True)],
+                "results": {k: r.to_dict() for k, r in self.results}}
+
+    def to_json(self, indent: int | None = 1) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def write(self, out: RunOutput, plot: bool = True) -> None:
+        """compare.csv, compare.png (unless ``plot`` is false) and each result's files into
+        ``out`` (inside its ``with`` block)."""
+        shown = ({k: f"{r.arch}/{r.details['strategy']}" for k, r in self.results}
+                 if self.strategies else None)
+        write_compare(out, dict(self.results), self.rows, self.baseline, shown, plot)
+
+    def __repr__(self) -> str:
+        return (f"Comparison({self.network!r}: {', '.join(self.labels)}; ratios vs "
+                f"{self.baseline})")
+
+    def _repr_html_(self) -> str:
+        cols, cells = (strategy_table_rows(self.rows) if self.strategies
+                       else compare_table_rows(self.rows))
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
+                       for row in cells)
+        return (f"<p><b>{html.escape(self.network)}</b>: ratios vs "
+                f"{html.escape(self.baseline)}</p><table><thead><tr>{head}</tr></thead>"
+                f"<tbody>{body}</tbody></table>")

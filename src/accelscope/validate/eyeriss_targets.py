@@ -58,8 +58,8 @@ _SETUP = ("eyeriss preset; alexnet-caffe batch 4, seeded weights pruned to Spars
 @functools.cache
 def _results(mode: str) -> dict[str, LayerResult]:
     from accelscope.arch import load_arch
-    from accelscope.evaluate import build_workloads
     from accelscope.models.registry import get_model
+    from accelscope.pipeline import build_workloads
     from accelscope.sparsity import prune_chain
     from accelscope.workload import zoo
     from accelscope.workload.lower import lower
@@ -194,8 +194,8 @@ JSSC_VGG = ("Chen et al., JSSC 2017, abstract: VGG-16 convolutional layers at 0.
 @functools.cache
 def _vgg16() -> list[LayerResult]:
     from accelscope.arch import load_arch
-    from accelscope.evaluate import build_workloads
     from accelscope.models.registry import get_model
+    from accelscope.pipeline import build_workloads
     from accelscope.workload import zoo
     from accelscope.workload.lower import lower
 

@@ -34,8 +34,8 @@ GCONV = ("Zhang, Chen, Ray, 'GCONV Chain: Optimizing the Whole-life Cost in End-
 @functools.cache
 def _ratios() -> tuple[tuple[float, float], ...]:
     from accelscope.arch import load_arch
-    from accelscope.evaluate import build_workloads
     from accelscope.passes import evaluate_strategies
+    from accelscope.pipeline import build_workloads
     from accelscope.workload import zoo
     from accelscope.workload.lower import lower
 

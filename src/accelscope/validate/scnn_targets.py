@@ -63,7 +63,7 @@ def paper_spec(name: str, **scnn_updates: Any) -> ArchSpec:
 
 @functools.cache
 def _workloads(net: str) -> tuple[LayerWorkload, ...]:
-    from accelscope.evaluate import build_workloads
+    from accelscope.pipeline import build_workloads
     from accelscope.sparsity import prune_chain
     from accelscope.workload import zoo
     from accelscope.workload.lower import lower

@@ -28,7 +28,7 @@ TACO = ("Soltaniyeh, Martin, Nagarakatte, 'An Accelerator for Sparse Convolution
 
 @functools.cache
 def _workloads(net: str) -> list[LayerWorkload]:
-    from accelscope.evaluate import build_workloads
+    from accelscope.pipeline import build_workloads
     from accelscope.sparsity import prune_chain
     from accelscope.workload import zoo
     from accelscope.workload.lower import lower
@@ -41,7 +41,7 @@ def _workloads(net: str) -> list[LayerWorkload]:
 @functools.cache
 def _result(net: str, arch: str) -> NetworkResult:
     from accelscope.arch import load_arch
-    from accelscope.evaluate import evaluate_workloads
+    from accelscope.pipeline import evaluate_workloads
 
     return evaluate_workloads(_workloads(net), load_arch(arch), network=net)
 

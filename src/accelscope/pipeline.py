@@ -8,8 +8,9 @@ named by the architecture spec on each GConv in chain order.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -135,7 +136,7 @@ def evaluate_network(chain: Chain, arch: Any, *,
 @dataclass(frozen=True)
 class PreparedNetwork:
     """A network lowered (and pruned) with its per-GConv workloads, built once for any number
-    of evaluations."""
+    of evaluations. ``options`` records how it was prepared (JSON values)."""
 
     chain: Chain
     workloads: tuple[LayerWorkload, ...]
@@ -143,33 +144,85 @@ class PreparedNetwork:
     prune_density: float | None = None
     prune_layers: int = 0
     prune_warnings: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (f"PreparedNetwork({self.chain.name!r}: {len(self.workloads)} GConvs, "
+                f"{self.chain.total_macs / 1e9:.3f} G MACs, mode "
+                f"{self.options.get('mode', '?')}, prune {self.prune or 'none'})")
 
 
-def prepare_network(model: str, *, input_shape: str | tuple[int, ...] | None = None,
+def _shape_text(shape: str | Sequence[int] | None) -> str | None:
+    if shape is None or isinstance(shape, str):
+        return shape
+    return ",".join(str(int(s)) for s in shape)
+
+
+def prepare_network(model: str | os.PathLike[str] | Chain | torch.nn.Module, *,
+                    input_shape: str | Sequence[int] | None = None,
                     batch: int | None = None, weights: str | Path | None = None, seed: int = 0,
-                    input: str = "random", prune: str | None = None,
+                    input: str | torch.Tensor = "random", prune: str | None = None,
                     mode: Literal["actual", "statistical"] = "actual",
                     status: Callable[[str], contextlib.AbstractContextManager[Any]] | None = None
                     ) -> PreparedNetwork:
-    """Resolve ``model`` (a zoo name or an ``.onnx`` path), lower it, prune its weights
-    (``prune``: a ``--prune`` spec, docs/sparsity.md), run it on ``input`` (``random``:
-    seeded N(0, 1), or an image file) and build its workloads. ``status(text)`` returns a
-    context manager shown around each slow step (a spinner in the CLI)."""
+    """Lower ``model`` (a zoo name, an ``.onnx`` path, an ``nn.Module`` with
+    ``input_shape``, or a ``Chain``), prune its weights (``prune``: a ``--prune`` spec,
+    docs/sparsity.md), run it on ``input`` (``random``: seeded N(0, 1), an image file, or a
+    tensor) and build its workloads. ``status(text)`` returns a context manager shown around
+    each slow step (a spinner in the CLI)."""
     from accelscope.workload.inputs import input_tensor, resolve_model
     from accelscope.workload.lower import lower
 
     step = status or (lambda text: contextlib.nullcontext())
-    if prune:  # a bad --prune fails before the lowering, not after it
+    if mode not in ("actual", "statistical"):
+        raise AccelscopeError(f"mode {mode!r} is not a mode; use 'actual' (real tensors) or "
+                              "'statistical' (densities)")
+    if prune is not None:  # a bad prune spec fails before the lowering, not after it
         from accelscope.sparsity.prune import parse_prune_spec
 
+        if not prune.strip():
+            raise AccelscopeError("prune is empty; give a prune spec such as 0.7, "
+                                  "magnitude:0.3, nm:2:4 (docs/sparsity.md), or leave it out")
         parse_prune_spec(prune)
-    zm, onnx_path, x = resolve_model(model, input_shape, batch, weights, seed)
-    with step(f"lowering {model} ..."):
-        if zm is not None:
-            chain = lower(zm.module, x, name=zm.name)
-        else:
-            chain = lower(str(onnx_path), input_shape=x)
-    xin = input_tensor(input, zm, chain.tensors[chain.inputs[0]].shape, seed)
+    given = input if isinstance(input, torch.Tensor) else None
+    if given is not None and given.dtype not in (torch.float32, torch.float64, torch.float16,
+                                                 torch.bfloat16):
+        raise AccelscopeError(f"input: a float tensor is needed, got {given.dtype}")
+    if isinstance(model, Chain):
+        if input_shape is not None or batch is not None or weights is not None:
+            raise AccelscopeError("input_shape, batch and weights apply to a model that is "
+                                  "still to be lowered; a Chain has its shapes and weights")
+        chain, label = model, model.name
+        xin = given
+    elif isinstance(model, torch.nn.Module):
+        if weights is not None:
+            raise AccelscopeError("weights applies to zoo models; load a state dict into your "
+                                  "module yourself (module.load_state_dict)")
+        if given is None and input_shape is None:
+            raise AccelscopeError("an nn.Module needs input_shape=(N, C, H, W) or an input "
+                                  "tensor to be traced with")
+        from accelscope.workload.inputs import parse_shape
+
+        shape = (tuple(given.shape) if given is not None else parse_shape(
+            cast(str, _shape_text(input_shape))))
+        if batch is not None:
+            shape = (batch, *shape[1:])
+        example = given if given is not None and tuple(given.shape) == shape else \
+            torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+        label = type(model).__name__
+        with step(f"lowering {label} ..."):
+            chain = lower(model, example, name=label)
+        xin = example
+    else:
+        label = str(model)
+        zm, onnx_path, x = resolve_model(label, _shape_text(input_shape), batch, weights, seed)
+        with step(f"lowering {label} ..."):
+            if zm is not None:
+                chain = lower(zm.module, x, name=zm.name)
+            else:
+                chain = lower(str(onnx_path), input_shape=x)
+        xin = given if given is not None else input_tensor(
+            cast(str, input), zm, chain.tensors[chain.inputs[0]].shape, seed)
     density = None
     layers = 0
     warnings: tuple[str, ...] = ()
@@ -181,4 +234,11 @@ def prepare_network(model: str, *, input_shape: str | tuple[int, ...] | None = N
         density, layers, warnings = pruned.density, len(pruned.layers), tuple(pruned.warnings())
     with step(f"executing {chain.name} to capture real activations ..."):
         workloads = build_workloads(chain, xin, mode=mode, seed=seed)
-    return PreparedNetwork(chain, tuple(workloads), prune or None, density, layers, warnings)
+    first = chain.tensors[chain.inputs[0]].shape
+    options = {"network": chain.name, "network_ref": label, "input_shape": list(first),
+               "batch": first[0], "weights": str(weights) if weights is not None else None,
+               "seed": seed, "input": "tensor" if given is not None else str(input),
+               "prune": prune or None, "mode": mode, "gconvs": len(chain.gconvs),
+               "macs": chain.total_macs}
+    return PreparedNetwork(chain, tuple(workloads), prune or None, density, layers, warnings,
+                           options)
