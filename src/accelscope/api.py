@@ -13,17 +13,24 @@ architectures). ``arch`` is a preset name, a YAML path, a mapping or an ``ArchSp
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import torch
 
 from accelscope.arch import ArchSpec, load_arch, override
 from accelscope.errors import AccelscopeError
-from accelscope.pipeline import PreparedNetwork, evaluate_workloads, prepare_network
+from accelscope.passes.point import (
+    OPTION_NAMES,
+    Progress,
+    Status,
+    check_pass_options,
+    evaluate_plain,
+    evaluate_with_strategy,
+    parse_strategy_option,
+)
+from accelscope.pipeline import PreparedNetwork, prepare_network
 from accelscope.report.compare import (
     Comparison,
     compare_rows,
@@ -37,9 +44,6 @@ from accelscope.workload.lower import lower
 
 Network = str | os.PathLike[str] | Chain | torch.nn.Module | PreparedNetwork
 Arch = str | os.PathLike[str] | Mapping[str, Any] | ArchSpec
-Status = Callable[[str], contextlib.AbstractContextManager[Any]]
-Progress = Callable[[str, int, int], None]
-"""``progress(label, done, total)``: called after each layer of an evaluation."""
 
 
 def prepare(model: Network, *, input_shape: str | Sequence[int] | None = None,
@@ -73,77 +77,17 @@ def _spec(arch: Arch, overrides: Mapping[str, Any] | None) -> ArchSpec:
     return override(spec, overrides) if overrides else spec
 
 
-_NAMES = {"strategy": "strategy", "host": "host", "host_threads": "host_threads",
-          "compress": "compress", "fmaps_on_chip": "fmaps_on_chip",
-          "host_fallback": "strategy='host-fallback'"}
-"""How the pass options are spelled in messages (the command line passes its own)."""
-
-
-def _check_pass_options(strategies: Sequence[str], compress: str | None, fmaps_on_chip: bool,
-                        host: str, host_threads: int,
-                        names: Mapping[str, str] = _NAMES) -> None:
-    """Refuse option combinations that are not modelled together, and host options that
-    would be ignored, before any work; ``names`` spells the options in the messages."""
-    n = names
-    if not strategies:
-        if host != "cpu" or host_threads != 1:
-            raise AccelscopeError(f"{n['host']} and {n['host_threads']} apply to "
-                                  f"{n['host_fallback']}; add it (or leave them out)")
-    elif compress is not None or fmaps_on_chip:
-        raise AccelscopeError(f"{n['strategy']} cannot be combined with {n['compress']} or "
-                              f"{n['fmaps_on_chip']} yet; run them separately")
-    if compress is not None:
-        from accelscope.passes import check_compress
-
-        check_compress(compress)
-    if host_threads < 0:
-        raise AccelscopeError(f"{n['host_threads']} must be >= 0 (0: the host preset's "
-                              f"setting), got {host_threads}")
-
-
-def _strategies(strategy: str | Sequence[str] | None) -> tuple[str, ...]:
-    if strategy is None:
-        return ()
-    from accelscope.passes import parse_strategies
-
-    text = strategy if isinstance(strategy, str) else ",".join(strategy)
-    return tuple(parse_strategies(text))
+_NAMES = OPTION_NAMES
+_check_pass_options = check_pass_options  # the command line's run/compare check with their
+_strategies = parse_strategy_option       # own option names (cli/evaluate.py)
 
 
 def _options(net: PreparedNetwork, **extra: Any) -> dict[str, Any]:
     return {**net.options, **{k: v for k, v in extra.items()}}
 
 
-def _plain(net: PreparedNetwork, spec: ArchSpec, compress: str | None, fmaps_on_chip: bool,
-           options: Mapping[str, Any], progress: Progress | None) -> NetworkResult:
-    from accelscope.passes import code_and_place
-
-    details = {"mode": net.options.get("mode"), "input": net.options.get("input"),
-               "prune": net.prune or "none", "seed": net.options.get("seed")}
-    if compress is not None:
-        details["compress"] = compress
-    result = evaluate_workloads(
-        net.workloads, spec, network=net.chain.name, details=details,
-        progress=(lambda i, n: progress(spec.name, i, n)) if progress else None)
-    result, summary = code_and_place(result, net.workloads, spec, compress, fmaps_on_chip)
-    if summary is not None:
-        result = replace(result, details={**result.details, "on_chip": summary.line()})
-    return replace(result, options=options)
-
-
-def _strategy(net: PreparedNetwork, spec: ArchSpec, strategy: str, host: str, fuse: bool,
-              host_threads: int, cache: dict[tuple[Any, ...], LayerResult],
-              options: Mapping[str, Any], status: Status | None) -> NetworkResult:
-    from accelscope.passes import evaluate_strategy
-
-    details = {"mode": net.options.get("mode"), "input": net.options.get("input"),
-               "prune": net.prune or "none", "seed": net.options.get("seed")}
-    step = status or (lambda text: contextlib.nullcontext())
-    with step(f"{spec.name}: strategy {strategy} ..."):
-        result = evaluate_strategy(net.workloads, spec, strategy, chain=net.chain,
-                                   host_spec=host, fuse=fuse, details=details, cache=cache,
-                                   host_threads=host_threads or None)
-    return replace(result, options={**options, "strategy": strategy})
+_plain = evaluate_plain
+_strategy = evaluate_with_strategy
 
 
 def evaluate(model: Network, arch: Arch, *, overrides: Mapping[str, Any] | None = None,
