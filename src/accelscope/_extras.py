@@ -16,6 +16,7 @@ from accelscope.errors import AccelscopeError
 EXTRAS: dict[str, tuple[str, ...]] = {
     "onnx": ("onnxruntime",),
     "digits": ("sklearn", "scipy"),
+    "dse": ("dask", "distributed", "optuna"),
 }
 
 

@@ -14,12 +14,14 @@ architectures). ``arch`` is a preset name, a YAML path, a mapping or an ``ArchSp
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
 from accelscope.arch import ArchSpec, load_arch, override
+from accelscope.dse import Space, Store, SweepSummary, run_sweep
+from accelscope.dse import open_store as _open_store
 from accelscope.errors import AccelscopeError
 from accelscope.passes.point import (
     OPTION_NAMES,
@@ -41,6 +43,9 @@ from accelscope.results import LayerResult, NetworkResult
 from accelscope.workload.execute import execute
 from accelscope.workload.gconv import Chain
 from accelscope.workload.lower import lower
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Network = str | os.PathLike[str] | Chain | torch.nn.Module | PreparedNetwork
 Arch = str | os.PathLike[str] | Mapping[str, Any] | ArchSpec
@@ -179,5 +184,65 @@ def compare(model: Network, archs: Sequence[Arch], *, baseline: str | None = Non
                       tuple(rows), f"{baseline or names[0]}-{ref}", strats)
 
 
-__all__ = ["Comparison", "compare", "evaluate", "execute", "load_arch", "lower", "override",
-           "prepare"]
+def sweep(space: str | os.PathLike[str] | Mapping[str, Any] | Space, *,
+          out: str | os.PathLike[str] | None = None, workers: int | None = None,
+          scheduler: str | None = None, dask: bool = False, layers: bool = False,
+          cache_dir: str | os.PathLike[str] | None = None,
+          progress: Callable[[int, int], None] | None = None,
+          status: Status | None = None) -> SweepSummary:
+    """Evaluate a design space (a YAML path or a mapping; docs/dse.md) into a results store
+    (``accelscope sweep``): every point of its grid or sample, or the guided search, on every
+    network of it. The store at ``out`` (default ``out/sweep-NAME``) keeps each finished row,
+    so a rerun resumes. ``workers``: local processes (default the CPU count; 1: this
+    process); ``scheduler``: a Dask scheduler's address, ``dask=True``: a local Dask cluster
+    of ``workers``; ``layers``: per-layer rows too; ``progress(done, total)`` after each
+    row. Returns what was done (``SweepSummary``); ``open_store(summary.store)`` reads it."""
+    return run_sweep(space, out=out, workers=workers, scheduler=scheduler, dask=dask,
+                     layers=layers, cache_dir=cache_dir, progress=progress, status=status)
+
+
+def open_store(path: str | os.PathLike[str]) -> Store:
+    """A sweep's results store (its directory or ``store.sqlite``): ``.to_dataframe()``,
+    ``.layers_dataframe()``, ``.export("results.parquet")``."""
+    return _open_store(path)
+
+
+def pareto(store: str | os.PathLike[str] | Store | pd.DataFrame,
+           objectives: str | Sequence[str] | None = None, *, by: str | None = "network",
+           space: str | None = None) -> pd.DataFrame:
+    """The Pareto-optimal feasible rows of a store (or of its DataFrame) over ``objectives``
+    (``"latency,energy"``; ``latency``, ``energy``, ``area``, ``edp``, ``dram`` or any totals
+    column, ``NAME:max`` to maximise; default: the space's objectives), one front per
+    network (``by=None``: one over all rows)."""
+    from accelscope.dse.pareto import pareto_front
+
+    df, objs = _store_frame(store, objectives, space)
+    return pareto_front(df, objs, by=by)
+
+
+def _store_frame(store: str | os.PathLike[str] | Store | pd.DataFrame,
+                 objectives: str | Sequence[str] | None, space: str | None
+                 ) -> tuple[pd.DataFrame, str | Sequence[str]]:
+    import pandas as pd
+
+    if isinstance(store, pd.DataFrame):
+        return store, objectives or "latency,energy"
+    st = store if isinstance(store, Store) else _open_store(store)
+    try:
+        spaces = st.spaces()
+        if space is not None and space not in spaces:
+            raise AccelscopeError(f"space {space!r} is not in the store; it holds "
+                                  f"{', '.join(spaces) or 'none'}")
+        df = st.to_dataframe(space)
+    finally:
+        if not isinstance(store, Store):
+            st.close()
+    if objectives is None:
+        names = [space] if space else list(spaces)
+        given = [spaces[n].get("objectives") for n in names]
+        objectives = given[0] if len(names) == 1 and given[0] else "latency,energy"
+    return df, objectives
+
+
+__all__ = ["Comparison", "Store", "SweepSummary", "compare", "evaluate", "execute",
+           "load_arch", "lower", "open_store", "override", "pareto", "prepare", "sweep"]
