@@ -520,8 +520,8 @@ opt("run --rows -1", [*RUN, "--rows", "-1"], r"--rows")
 opt("lower --rows -5", ["lower", "tiny", "--rows", "-5"], r"--rows")
 for t in ["-1", "nan", "inf"]:
     opt(f"--tolerance {t}", ["lower", "tiny", "--verify", "--tolerance", t], r"--tolerance")
-opt("lower --json dir", ["lower", "tiny", "--json", "{d}"], r"--json .*is a directory")
-opt("lower --json under file", ["lower", "tiny", "--json", "{d}/f/x.json"], r"--json",
+opt("lower --out file", ["lower", "tiny", "--out", "{d}/f"], r"--out ", files={"f": "x"})
+opt("lower --out under file", ["lower", "tiny", "--out", "{d}/f/x"], r"--out ",
     files={"f": "x"})
 opt("run --out file", [*RUN[:-2], "--out", "{d}/f"], r"--out ", files={"f": "x"})
 opt("run --out under file", [*RUN[:-2], "--out", "{d}/f/sub"], r"--out ", files={"f": "x"})
@@ -543,19 +543,20 @@ opt("scalesim --max-cycles too low", ["scalesim", "--config", "{d}/s.cfg", "--to
     r"t\.csv:2: .*--max-cycles", files={"s.cfg": CFG, "t.csv": TOPO})
 opt("cgra --mapping bogus", ["cgra", "--mapping", "bogus"], r"unknown CGRA mapping bogus")
 opt("cgra --mapping empty", ["cgra", "--mapping", ""], r"mapping")
-opt("cgra --plot without --sweep", ["cgra", "--plot", "{d}/p.png"], r"--plot")
-opt("cgra --plot dir", ["cgra", "--sweep", "--plot", "{d}"], r"--plot")
+opt("cgra --out file", ["cgra", "--sweep", "--out", "{d}/f"], r"--out ", files={"f": "x"})
+opt("cgra --out foreign dir", ["cgra", "--out", "{d}/mine"], r"--out ",
+    files={"mine/keep.txt": "x"})
 for b in ["0", "-5"]:
     opt(f"eyeriss-dataflows --batch {b}", ["eyeriss-dataflows", "--batch", b,
-                                           "--out", "{d}/e.png"], r"--batch must be at least 1")
-opt("eyeriss-dataflows --out dir", ["eyeriss-dataflows", "--out", "{d}"], r"--out")
+                                           "--out", "{d}/e"], r"--batch must be at least 1")
+opt("eyeriss-dataflows --out file", ["eyeriss-dataflows", "--out", "{d}/f"], r"--out ",
+    files={"f": "x"})
 for n in ["0", "-1"]:
     opt(f"dct-accuracy --images {n}", ["dct-accuracy", "--images", n, "--out", "{d}/out"],
         r"--images")
 opt("dct-accuracy --setting bogus", ["dct-accuracy", "--setting", "bogus", "--out",
                                      "{d}/out"], r"bogus|compress|dct")
-opt("dct-accuracy --model nosuch", ["dct-accuracy", "--model", "nosuch", "--out", "{d}/out"],
-    r"nosuch")
+opt("dct-accuracy unknown model", ["dct-accuracy", "nosuch", "--out", "{d}/out"], r"nosuch")
 opt("validate --only nosuch", ["validate", "--only", "nosuch-target"],
     r"no validation target starts with")
 opt("archs show nosuch", ["archs", "show", "nosuch"], r"nosuch")

@@ -22,11 +22,13 @@ def test_models_lists_the_zoo():
 
 
 def test_lower_verify_and_json(tmp_path):
-    out = tmp_path / "chain.json"
-    r = run("lower", "tiny-allops", "--verify", "--json", str(out))
+    r = run("lower", "tiny-allops", "--verify", "--out", str(tmp_path))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "PASS" in r.stdout and "conv/FC MACs" in r.stdout
-    data = json.loads(out.read_text())
+    data = json.loads((tmp_path / "chain.json").read_text())
+    piped = run("lower", "tiny-allops", "--json")  # the chain on stdout, the table on stderr
+    assert piped.returncode == 0 and json.loads(piped.stdout) == data
+    assert "conv/FC MACs" in piped.stderr
     assert data["totals"]["gconvs"] == len([n for n in data["nodes"] if "map_op" in n])
     assert data["totals"]["conv_fc_macs"] > 0
 

@@ -114,9 +114,10 @@ def test_bad_out_fails_before_work(tmp_path, capsys, where):
     assert (tmp_path / "d" / "keep.txt").read_text() == "mine" and f.read_text() == "x"
 
 
-def test_lower_json_to_a_directory_fails_before_lowering(tmp_path, capsys):
-    code, stdout, err = run(capsys, "lower", "tiny", "--json", str(tmp_path))
-    assert code == 2 and "--json" in err and "is a directory" in err and "GConvs" not in stdout
+def test_lower_out_on_a_file_fails_before_lowering(tmp_path, capsys):
+    (tmp_path / "f").write_text("x")
+    code, stdout, err = run(capsys, "lower", "tiny", "--out", str(tmp_path / "f"))
+    assert code == 2 and "--out" in err and "GConvs" not in stdout + err
 
 
 def test_run_output_is_atomic_with_manifest(tmp_path, monkeypatch, capsys):

@@ -355,8 +355,9 @@ def test_comparison_report_on_two_small_layers(tmp_path):
     assert cmp.advantage("nlr") == pytest.approx(cmp.total("nlr") / cmp.total("rs"))
     assert cmp.advantage("nlr", ("conv5",)) == cmp.advantage("nlr", "conv5") \
         == cmp.advantage("nlr")
-    png = plot(cmp, tmp_path / "d.png")
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    fig = plot(cmp, tmp_path / "d.png")
+    assert (tmp_path / "d.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(fig.axes) == 1 and fig.axes[0].get_title().startswith(cmp.network)
 
 
 @pytest.mark.slow

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     except AccelscopeError as exc:
         if debug:
             raise
+        err_console.quiet = False  # --quiet silences notes, never the error
         err_console.print(styled(("error:", "bold red"), f" {exc}"), highlight=False,
                           soft_wrap=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
             raise
         import shlex
 
+        err_console.quiet = False
         what = str(exc).splitlines()[0][:300] if str(exc) else ""
         err_console.print(styled(
             ("internal error:", "bold red"),

@@ -4,6 +4,7 @@ output directory of a run, progress and totals."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
@@ -163,7 +164,49 @@ def wrote(out: RunOutput) -> None:
         str(f.relative_to(out.root)) for f in out.files), highlight=False)
 
 
-ModelArg = Annotated[str, typer.Argument(help="zoo model name or path to an .onnx file")]
+def items(values: Sequence[str] | None) -> list[str]:
+    """A list option given repeated (``--arch a --arch b``), comma-separated (``--arch a,b``)
+    or both: the items in order, blanks dropped."""
+    return [p.strip() for v in values or () for p in v.split(",") if p.strip()]
+
+
+def joined(values: Sequence[str] | None) -> str | None:
+    """A list option as one comma-separated string (None when not given)."""
+    return ",".join(items(values)) if values else None
+
+
+def _complete_items(choices: Sequence[str]) -> Any:
+    """Shell completion of a comma-separated list: the last item from ``choices``."""
+    def complete(incomplete: str) -> list[str]:
+        head, _, last = incomplete.rpartition(",")
+        prefix = f"{head}," if head else ""
+        return [prefix + c for c in choices if c.startswith(last)]
+    return complete
+
+
+def _complete_presets(incomplete: str) -> list[str]:
+    from accelscope.arch import preset_names
+
+    return _complete_items(preset_names())(incomplete)  # type: ignore[no-any-return]
+
+
+def _complete_models(incomplete: str) -> list[str]:
+    from accelscope.workload import zoo
+
+    return [n for n in zoo.names() if n.startswith(incomplete)]
+
+
+ModelArg = Annotated[str, typer.Argument(help="zoo model name or path to an .onnx file",
+                                         autocompletion=_complete_models)]
+
+
+ArchOpt = Annotated[str, typer.Option(help="preset name or path to an arch YAML",
+                                      autocompletion=_complete_presets)]
+
+
+ArchListOpt = Annotated[list[str], typer.Option(
+    help="presets or YAML paths, comma-separated or repeated",
+    autocompletion=_complete_presets)]
 
 
 BatchOpt = Annotated[int | None, typer.Option(help="batch size N")]
@@ -178,7 +221,12 @@ PruneOpt = Annotated[str | None, typer.Option(
          "block:4x1:0.5 (docs/sparsity.md)")]
 
 
-ModeOpt = Annotated[str, typer.Option(help="actual (real tensors) or statistical (densities)")]
+class Mode(StrEnum):
+    actual = "actual"
+    statistical = "statistical"
+
+
+ModeOpt = Annotated[Mode, typer.Option(help="actual (real tensors) or statistical (densities)")]
 
 
 WeightsOpt = Annotated[Path | None, typer.Option(help="state_dict file for a zoo model")]
@@ -202,16 +250,25 @@ FmapsOpt = Annotated[bool, typer.Option(
                             "(coded sizes with --compress; docs/dct.md)")]
 
 
-StrategyOpt = Annotated[str | None, typer.Option(
-    help="execution strategies, comma-separated: gconv (whole chain on the accelerator; "
-         "systolic/SPOTS run non-conv layers on the array in GConv form), dedicated (non-conv "
-         "layers on the vector unit beside the array), host-fallback (only conv/FC on it, the "
-         "rest measured on the host CPU, transfers through DRAM), matrix (non-conv layers as "
-         "im2col + vector ops); docs/gconv.md")]
+STRATEGIES = ("gconv", "dedicated", "host-fallback", "matrix")
 
 
-HostOpt = Annotated[str, typer.Option(
-    "--host", help="with --strategy host-fallback: the measured host preset (cpu or gpu)")]
+StrategyOpt = Annotated[list[str] | None, typer.Option(
+    autocompletion=_complete_items(STRATEGIES),
+    help="execution strategies, comma-separated or repeated: gconv (whole chain on the "
+         "accelerator; systolic/SPOTS run non-conv layers on the array in GConv form), "
+         "dedicated (non-conv layers on the vector unit beside the array), host-fallback "
+         "(only conv/FC on it, the rest measured on the host CPU, transfers through DRAM), "
+         "matrix (non-conv layers as im2col + vector ops); docs/gconv.md")]
+
+
+class Host(StrEnum):
+    cpu = "cpu"
+    gpu = "gpu"
+
+
+HostOpt = Annotated[Host, typer.Option(
+    "--host", help="with --strategy host-fallback: the measured host preset")]
 
 
 HostThreadsOpt = Annotated[int, typer.Option(

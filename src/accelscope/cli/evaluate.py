@@ -9,16 +9,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from accelscope.cli._app import (
+    ArchListOpt,
+    ArchOpt,
     BatchOpt,
     CompressOpt,
     FmapsOpt,
     ForceOpt,
     FuseChainOpt,
+    Host,
     HostOpt,
     HostThreadsOpt,
     InputOpt,
     JsonOpt,
     LayerProgress,
+    Mode,
     ModelArg,
     ModeOpt,
     NoPlotOpt,
@@ -34,6 +38,8 @@ from accelscope.cli._app import (
     console,
     err_console,
     fit_consoles,
+    items,
+    joined,
     prepare,
     print_totals,
     run_output,
@@ -125,18 +131,18 @@ def _print_comparison(c: Comparison, chain_line: str, out: Console,
 def run_cmd(
     ctx: typer.Context,
     model: ModelArg,
-    arch: Annotated[str, typer.Option(help="preset name or path to an arch YAML")],
+    arch: ArchOpt,
     set_: SetOpt = None,
     batch: BatchOpt = None, input: InputOpt = "random", prune: PruneOpt = None,
     out: Annotated[Path | None, typer.Option(
         help="directory for results.json, results.csv, layers.png "
              "(default out/MODEL-ARCH)")] = None,
-    mode: ModeOpt = "actual", weights: WeightsOpt = None, input_shape: ShapeOpt = None,
+    mode: ModeOpt = Mode.actual, weights: WeightsOpt = None, input_shape: ShapeOpt = None,
     seed: SeedOpt = 0,
     rows: Annotated[int | None, typer.Option(min=0, help="show at most this many layers")
                     ] = None,
     compress: CompressOpt = None, fmaps_on_chip: FmapsOpt = False,
-    strategy: StrategyOpt = None, host: HostOpt = "cpu", fuse_chain: FuseChainOpt = True,
+    strategy: StrategyOpt = None, host: HostOpt = Host.cpu, fuse_chain: FuseChainOpt = True,
     host_threads: HostThreadsOpt = 1, json_: JsonOpt = False, quiet: QuietOpt = False,
     no_plot: NoPlotOpt = False, force: ForceOpt = False,
 ) -> None:
@@ -145,17 +151,19 @@ def run_cmd(
 
     fit_consoles(quiet)
     spec = arch_with_settings(arch, set_)
-    _pass_options(strategy, compress, fmaps_on_chip, host, host_threads)
+    strategy_text = joined(strategy)
+    _pass_options(strategy_text, compress, fmaps_on_chip, host.value, host_threads)
     from accelscope.passes import parse_strategies
 
-    strategies = parse_strategies(strategy) if strategy is not None else ()
+    strategies = parse_strategies(strategy_text) if strategy_text is not None else ()
     dest = run_output(ctx, out, Path(model).stem, spec.name, force=force)  # checked now
-    net = prepare(model, input_shape, batch, weights, seed, input, prune, mode)
+    net = prepare(model, input_shape, batch, weights, seed, input, prune, mode.value)
     if out is None and slug(net.chain.name) != slug(Path(model).stem):
         dest = run_output(ctx, None, net.chain.name, spec.name, force=force)
     table = err_console if json_ else console
     if strategies:
-        c = api.compare(net, [spec], strategies=list(strategies), host=host, fuse=fuse_chain,
+        c = api.compare(net, [spec], strategies=list(strategies), host=host.value,
+                        fuse=fuse_chain,
                         host_threads=host_threads, status=status)
         results = [r for _, r in c.results]
         for r in results:
@@ -204,7 +212,7 @@ def _with_command_options(result: Any, set_: list[str] | None) -> Any:
 def compare_cmd(
     ctx: typer.Context,
     model: ModelArg,
-    arch: Annotated[str, typer.Option(help="comma-separated presets or YAML paths")],
+    arch: ArchListOpt,
     set_: SetOpt = None,
     baseline: Annotated[str | None, typer.Option(
         help="the arch the ratios are relative to (default: the first)")] = None,
@@ -212,9 +220,9 @@ def compare_cmd(
     out: Annotated[Path | None, typer.Option(
         help="directory for compare.csv, compare.png and each arch's results "
              "(default out/compare-MODEL)")] = None,
-    mode: ModeOpt = "actual", weights: WeightsOpt = None, input_shape: ShapeOpt = None,
+    mode: ModeOpt = Mode.actual, weights: WeightsOpt = None, input_shape: ShapeOpt = None,
     seed: SeedOpt = 0, compress: CompressOpt = None, fmaps_on_chip: FmapsOpt = False,
-    strategy: StrategyOpt = None, host: HostOpt = "cpu", fuse_chain: FuseChainOpt = True,
+    strategy: StrategyOpt = None, host: HostOpt = Host.cpu, fuse_chain: FuseChainOpt = True,
     host_threads: HostThreadsOpt = 1, json_: JsonOpt = False, quiet: QuietOpt = False,
     no_plot: NoPlotOpt = False, force: ForceOpt = False,
 ) -> None:
@@ -222,7 +230,7 @@ def compare_cmd(
     from accelscope import api
 
     fit_consoles(quiet)
-    refs = [a.strip() for a in arch.split(",") if a.strip()]
+    refs = items(arch)
     if len(refs) < 1:
         raise InputFileError("--arch needs at least one preset name or YAML path")
     specs = [arch_with_settings(a, set_) for a in refs]
@@ -234,13 +242,15 @@ def compare_cmd(
             raise InputFileError(f"--baseline {baseline!r} is not one of --arch "
                                  f"({', '.join(names)})")
         baseline = names[refs.index(baseline)] if baseline not in names else baseline
-    _pass_options(strategy, compress, fmaps_on_chip, host, host_threads)
+    strategy_text = joined(strategy)
+    _pass_options(strategy_text, compress, fmaps_on_chip, host.value, host_threads)
     dest = run_output(ctx, out, "compare", Path(model).stem, force=force)
-    net = prepare(model, input_shape, batch, weights, seed, input, prune, mode)
+    net = prepare(model, input_shape, batch, weights, seed, input, prune, mode.value)
     if out is None and slug(net.chain.name) != slug(Path(model).stem):
         dest = run_output(ctx, None, "compare", net.chain.name, force=force)
     with LayerProgress() as bar:
-        c = api.compare(net, specs, baseline=baseline, strategies=strategy, host=host,
+        c = api.compare(net, specs, baseline=baseline, strategies=strategy_text,
+                        host=host.value,
                         fuse=fuse_chain, host_threads=host_threads, compress=compress,
                         fmaps_on_chip=fmaps_on_chip, progress=bar, status=status)
     if set_:

@@ -12,12 +12,18 @@ from rich.table import Table
 
 from accelscope._extras import needs_extra
 from accelscope.cli._app import (
+    JsonOpt,
+    ModelArg,
+    QuietOpt,
     app,
     console,
+    err_console,
+    fit_consoles,
+    run_output,
     styled,
+    wrote,
 )
 from accelscope.errors import InputFileError
-from accelscope.output import check_file_target, write_file
 from accelscope.report.tables import (
     gconv_table,
 )
@@ -35,12 +41,14 @@ def models_cmd() -> None:
     for row in zoo.describe():
         table.add_row(row["name"], ",".join(map(str, row["input_shape"])), row["description"],
                       row["source"])
+    fit_consoles()
     console.print(table)
 
 
 @app.command("lower")
 def lower_cmd(
-    model: Annotated[str, typer.Argument(help="zoo model name or path to an .onnx file")],
+    ctx: typer.Context,
+    model: ModelArg,
     input_shape: Annotated[str | None, typer.Option(
         "--input-shape", help="N,C,H,W (default: the model's standard input)")] = None,
     batch: Annotated[int | None, typer.Option(help="batch size N (zoo models)")] = None,
@@ -53,9 +61,12 @@ def lower_cmd(
         help="max relative error for --verify (default 1e-4, or 1e-9 with --float64)")] = None,
     float64: Annotated[bool, typer.Option("--float64", help="lower and verify in float64")] = False,
     fuse: Annotated[bool, typer.Option(help="fuse point-wise ops and batch-norm")] = True,
-    json_out: Annotated[Path | None, typer.Option("--json", help="write the chain as JSON")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="directory for chain.json, the chain as JSON (default: no files)")] = None,
+    json_: JsonOpt = False,
     rows: Annotated[int | None, typer.Option(min=0, help="show at most this many GConv rows")
                     ] = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Lower a network into a GConv chain, print it, and optionally verify it numerically."""
     import torch
@@ -67,8 +78,9 @@ def lower_cmd(
     if tolerance is not None and not (math.isfinite(tolerance) and tolerance >= 0):
         raise InputFileError(f"--tolerance {tolerance} must be a finite number >= 0, e.g. "
                              "--tolerance 1e-4")
-    if json_out is not None:
-        check_file_target(json_out, "--json")  # before the lowering, not after
+    fit_consoles(quiet)
+    dest = run_output(ctx, out) if out is not None else None  # a bad --out fails now
+    table = err_console if json_ else console
     zm, onnx_path, x = resolve_model(model, input_shape, batch, weights, seed)
     t0 = time.perf_counter()
     if zm is not None:
@@ -76,16 +88,19 @@ def lower_cmd(
     else:
         chain = lower(str(onnx_path), input_shape=x, fuse=fuse)
     t_lower = time.perf_counter() - t0
-    console.print(gconv_table(chain, rows))
-    console.print(styled(
+    table.print(gconv_table(chain, rows))
+    table.print(styled(
         (chain.name, "bold"),
         f": {len(chain.gconvs)} GConvs + {len(chain.views)} layout views; "
         f"{chain.total_macs:,} map-reduce ops in all, {chain.conv_fc_macs:,} conv/FC MACs "
         f"({chain.conv_fc_macs / 1e9:.3f} G); {chain.weight_elems:,} weights; "
-        f"lowered and checked in {t_lower:.2f} s"))
-    if json_out is not None:
-        write_file(json_out, chain.to_json(), "--json")
-        console.print(f"wrote {json_out}", highlight=False)
+        f"lowered and checked in {t_lower:.2f} s"), highlight=False)
+    if dest is not None:
+        with dest as o:
+            o.write_text("chain.json", chain.to_json())
+        wrote(dest)
+    if json_:
+        console.print_json(chain.to_json())
     if verify:
         tol = tolerance if tolerance is not None else (1e-9 if float64 else 1e-4)
         shape = chain.tensors[chain.inputs[0]].shape
@@ -108,12 +123,12 @@ def lower_cmd(
             ref = torch.from_numpy(sess.run(None, feed)[0])
             ref_name = "ONNX Runtime"
         t0 = time.perf_counter()
-        out = execute(chain, xin)
+        y = execute(chain, xin)
         t_exec = time.perf_counter() - t0
-        err = relative_error(out, ref)
+        err = relative_error(y, ref)
         ok = err <= tol
         style = "green" if ok else "red"
-        console.print(styled(f"verify: chain output vs {ref_name} on a seeded input of shape "
+        table.print(styled(f"verify: chain output vs {ref_name} on a seeded input of shape "
                              f"{tuple(shape)}: max relative error ", (f"{err:.2e}", style),
                              f" (tolerance {tol:g}) -> ", ("PASS" if ok else "FAIL", style),
                              f" (executor {t_exec:.2f} s)"), highlight=False)

@@ -8,8 +8,12 @@ from typing import Annotated
 import typer
 
 from accelscope.cli._app import (
+    ForceOpt,
+    QuietOpt,
     app,
     console,
+    err_console,
+    fit_consoles,
     run_output,
     styled,
     wrote,
@@ -34,6 +38,7 @@ def scalesim_cmd(
     out: Annotated[Path | None, typer.Option(
         help="directory for COMPUTE_REPORT.csv, BANDWIDTH_REPORT.csv, "
              "DETAILED_ACCESS_REPORT.csv (default out/scalesim-RUN_NAME)")] = None,
+    quiet: QuietOpt = False, force: ForceOpt = False,
 ) -> None:
     """Run a SCALE-Sim config and topology; write SCALE-Sim's three reports."""
     import time
@@ -47,11 +52,12 @@ def scalesim_cmd(
         write_reports,
     )
 
+    fit_consoles(quiet)
     cfg = read_config(config)
     layers = read_topology(topology, gemm=gemm)
     limit = max_cycles if max_cycles is not None else MAX_SIM_CYCLES
     check_work(cfg, layers, str(topology), limit)  # too large: refused before any work
-    dest = run_output(ctx, out, "scalesim", cfg.run_name)
+    dest = run_output(ctx, out, "scalesim", cfg.run_name, force=force)
     t0 = time.perf_counter()
     reports = simulate(cfg, layers, max_cycles=limit)
     wall = time.perf_counter() - t0
@@ -77,6 +83,6 @@ def scalesim_cmd(
     console.print(f"{len(reports)} layers, {total:,} cycles, simulated in {wall:.3f} s",
                   highlight=False)
     for dflt in cfg.defaults_used:
-        console.print(styled(("default:", "yellow"), f" {dflt} (not in {config})"),
-                      highlight=False)
+        err_console.print(styled(("default:", "yellow"), f" {dflt} (not in {config})"),
+                          highlight=False)
     wrote(dest)

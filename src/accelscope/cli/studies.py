@@ -11,15 +11,29 @@ import typer
 from rich.text import Text
 
 from accelscope.cli._app import (
+    ArchListOpt,
+    ForceOpt,
+    ModelArg,
+    NoPlotOpt,
+    QuietOpt,
     SeedOpt,
+    SetOpt,
+    _complete_items,
+    _complete_models,
+    _complete_presets,
     app,
+    arch_with_settings,
     console,
+    fit_consoles,
+    items,
+    joined,
     run_output,
+    status,
     styled,
     wrote,
 )
 from accelscope.errors import AccelscopeError, InputFileError
-from accelscope.output import atomic_target, check_file_target
+from accelscope.models.cgra.mappings import MAPPINGS as CGRA_MAPPINGS
 from accelscope.report.tables import (
     fitted_table,
 )
@@ -46,34 +60,37 @@ def _parse_densities(text: str) -> list[float]:
 @app.command("sweep-density")
 def sweep_density_cmd(
     ctx: typer.Context,
-    model: Annotated[str, typer.Argument(help="zoo model name")],
-    arch: Annotated[str, typer.Option(help="comma-separated presets or YAML paths")],
-    densities: Annotated[str, typer.Option(
-        help="weight = activation densities to sweep, comma-separated")] =
-        "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0",
+    model: ModelArg,
+    arch: ArchListOpt,
+    set_: SetOpt = None,
+    densities: Annotated[list[str] | None, typer.Option(
+        help="weight = activation densities to sweep, comma-separated or repeated "
+             "(default 0.1,0.2,...,1.0)")] = None,
     include_fc: Annotated[bool, typer.Option(
         "--include-fc", help="sweep the fully-connected layers too")] = False,
     out: Annotated[Path | None, typer.Option(
         help="directory for density_sweep.csv and density_sweep.png "
              "(default out/sweep-density-MODEL)")] = None,
-    seed: SeedOpt = 0,
+    seed: SeedOpt = 0, quiet: QuietOpt = False, no_plot: NoPlotOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Speed-up and energy against operand density, every conv layer re-drawn with uniformly
     random weights and activations at each density (SCNN, ISCA 2017, Fig. 10)."""
-    from accelscope.arch import load_arch
-    from accelscope.report.density_sweep import density_sweep
+    from accelscope.report.density_sweep import density_sweep, plot_density_sweep
 
-    refs = [a.strip() for a in arch.split(",") if a.strip()]
+    fit_consoles(quiet)
+    refs = items(arch)
     if not refs:
         raise InputFileError("--arch needs at least one preset name or YAML path")
-    specs = [load_arch(a) for a in refs]
-    dens = _parse_densities(densities)
-    dest = run_output(ctx, out, "sweep-density", model)
-    with console.status(f"sweeping {len(dens)} densities x {len(specs)} archs ..."), \
-            dest as o:
-        df = density_sweep(model, specs, dens, o.staging, include_fc=include_fc, seed=seed)
-        o.path("density_sweep.csv")
-        o.path("density_sweep.png")
+    specs = [arch_with_settings(a, set_) for a in refs]
+    dens = _parse_densities(",".join(densities) if densities is not None
+                            else ",".join(f"{d / 10:g}" for d in range(1, 11)))
+    dest = run_output(ctx, out, "sweep-density", model, force=force)
+    with status(f"sweeping {len(dens)} densities x {len(specs)} archs ..."), dest as o:
+        df = density_sweep(model, specs, dens, None, include_fc=include_fc, seed=seed)
+        df.to_csv(o.path("density_sweep.csv"), index=False)
+        if not no_plot:
+            plot_density_sweep(df, o.path("density_sweep.png"))
     base = df["baseline"].iloc[0]
     names = list(dict.fromkeys(df["arch"]))
     cols = ["density"] + [f"{a} speed-up" for a in names] + [f"{a} energy" for a in names]
@@ -92,30 +109,34 @@ def sweep_density_cmd(
 @app.command("dct-accuracy")
 def dct_accuracy_cmd(
     ctx: typer.Context,
+    model: Annotated[str, typer.Argument(
+        help="digits-cnn (trained here: accuracy) or a zoo model (top-1 agreement with the "
+             "uncompressed network on random inputs)", autocompletion=_complete_models)
+    ] = "digits-cnn",
     setting: Annotated[list[str] | None, typer.Option(
-        help="a --compress setting; repeat for several (default: JPEG quality 95 ... 10)")
-    ] = None,
+        help="a --compress setting; repeat for several (not comma-separated: a setting's "
+             "own parameters are; default: JPEG quality 95 ... 10)")] = None,
     images: Annotated[int | None, typer.Option(
         min=1, help="the first N test images (digits-cnn) or N random inputs (other models)")
     ] = None,
-    model: Annotated[str, typer.Option(
-        help="digits-cnn (trained here: accuracy) or a zoo model (top-1 agreement with the "
-             "uncompressed network on random inputs)")] = "digits-cnn",
-    out: Annotated[Path, typer.Option(help="directory for dct_accuracy.csv / .png")] =
-        Path("out/dct-accuracy"),
+    out: Annotated[Path | None, typer.Option(
+        help="directory for dct_accuracy.csv / .png (default out/dct-accuracy-MODEL)")] = None,
+    quiet: QuietOpt = False, no_plot: NoPlotOpt = False, force: ForceOpt = False,
 ) -> None:
     """Accuracy of the digits CNN (trained here) with its feature maps DCT-coded, against the
     compression ratio; or the top-1 agreement of any zoo model."""
     import math
 
-    from accelscope.report.dct_accuracy import accuracy_sweep
+    from accelscope.report.dct_accuracy import accuracy_sweep, plot_accuracy
 
+    fit_consoles(quiet)
     settings = setting or [f"dct:quality={q}" for q in (95, 90, 75, 50, 25, 10)]
-    dest = run_output(ctx, out)
-    with console.status(f"running {len(settings)} codec settings ..."), dest as o:
-        df = accuracy_sweep(settings, out_dir=o.staging, images=images, model=model)
-        o.path("dct_accuracy.csv")
-        o.path("dct_accuracy.png")
+    dest = run_output(ctx, out, "dct-accuracy", model, force=force)
+    with status(f"running {len(settings)} codec settings ..."), dest as o:
+        df = accuracy_sweep(settings, out_dir=None, images=images, model=model)
+        df.to_csv(o.path("dct_accuracy.csv"), index=False)
+        if not no_plot:
+            plot_accuracy(df, o.path("dct_accuracy.png"))
 
     def pct(v: float, sign: str = "") -> str:
         return "-" if math.isnan(v) else f"{v:{sign}.2f}"
@@ -136,11 +157,14 @@ def dct_accuracy_cmd(
 
 @app.command("eyeriss-dataflows")
 def eyeriss_dataflows_cmd(
+    ctx: typer.Context,
     batch: Annotated[int, typer.Option(help="images per batch (the paper: 1, 16, 64)")] = 16,
-    out: Annotated[Path, typer.Option(help="PNG of the energy breakdown per layer and "
-                                           "dataflow")] = Path("out/eyeriss-dataflows.png"),
+    out: Annotated[Path | None, typer.Option(
+        help="directory for eyeriss_dataflows.csv and eyeriss_dataflows.png (default "
+             "out/eyeriss-dataflows-bBATCH)")] = None,
     fc: Annotated[bool, typer.Option("--fc", help="add the FC layers FC6-8 (the paper "
                                                   "compares them too)")] = False,
+    quiet: QuietOpt = False, no_plot: NoPlotOpt = False, force: ForceOpt = False,
 ) -> None:
     """ISCA 2016 dataflow comparison: AlexNet CONV1-5 on RS, WS, OS_A/B/C and NLR (256 PEs,
     equal storage area), energy per component per MAC and RS's advantage; writes a plot."""
@@ -148,14 +172,17 @@ def eyeriss_dataflows_cmd(
         ALEXNET_CONVS,
         ALEXNET_FCS,
         compare,
+        frame,
         plot,
         table_rows,
     )
 
+    fit_consoles(quiet)
     if batch < 1:
         raise AccelscopeError(f"--batch must be at least 1, got {batch}")
-    check_file_target(out, "--out")
-    with console.status("searching the mappings of every dataflow ..."):
+    dest = run_output(ctx, out, "eyeriss-dataflows", f"b{batch}" + ("-fc" if fc else ""),
+                      force=force)
+    with status("searching the mappings of every dataflow ..."):
         cmp = compare(batch=batch, layers={**ALEXNET_CONVS, **(ALEXNET_FCS if fc else {})})
     cols = ["layer", "flow", "ALU", "RF", "array", "buffer", "DRAM", "sum", "1e9", "RS adv"]
     console.print(fitted_table(
@@ -167,19 +194,25 @@ def eyeriss_dataflows_cmd(
         console.print(f"RS vs {df}: {cmp.advantage(df, tuple(ALEXNET_CONVS)):.2f}x more "
                       f"energy-efficient on CONV1-5 (ISCA 2016: 1.4x-2.5x){fcs}",
                       highlight=False)
-    with atomic_target(out, "--out") as tmp:
-        plot(cmp, tmp)
-    console.print(f"wrote {out}", highlight=False)
+    with dest as o:
+        frame(cmp).to_csv(o.path("eyeriss_dataflows.csv"), index=False)
+        if not no_plot:
+            plot(cmp, o.path("eyeriss_dataflows.png"))
+    wrote(dest)
 
 
 @app.command("cgra")
 def cgra_cmd(
+    ctx: typer.Context,
     layer: Annotated[str, typer.Option(help="HxWxCxK (input height, width, channels, "
                                             "filters; 3x3 filters, stride 1, no padding)")
                      ] = "16x16x16x16",
-    mapping: Annotated[str, typer.Option(help="all, or a comma list of wp, oc, im2col-ic, "
-                                              "im2col-oc")] = "all",
-    arch: Annotated[str, typer.Option(help="a cgra preset or YAML")] = "openedgecgra",
+    mapping: Annotated[list[str] | None, typer.Option(
+        help="all (default), or mappings comma-separated or repeated: wp, oc, im2col-ic, "
+             "im2col-oc", autocompletion=_complete_items(("all", *CGRA_MAPPINGS)))] = None,
+    arch: Annotated[str, typer.Option(help="a cgra preset or YAML",
+                                      autocompletion=_complete_presets)] = "openedgecgra",
+    set_: SetOpt = None,
     seed: Annotated[int, typer.Option(min=0, max=2**63 - 1,
                                       help="seed of the random int32 data")] = 0,
     breakdown: Annotated[bool, typer.Option("--breakdown", help="print the energy "
@@ -187,32 +220,34 @@ def cgra_cmd(
     sweep: Annotated[bool, typer.Option("--sweep", help="run the paper's sweeps (input "
                                         "16-64, C 16-144, K 16-128) instead of --layer")
                      ] = False,
-    plot: Annotated[Path | None, typer.Option(help="with --sweep: write the MAC/cycle plot "
-                                                   "here")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="directory for cgra.csv (and with --sweep cgra_sweep.png; default: no files)")
+    ] = None,
     max_cycles: Annotated[int | None, typer.Option(
         "--max-cycles", min=1,
         help="simulate a --layer of up to this many estimated CGRA cycles (default 3e8, "
              "about a minute; a larger layer is refused before any work)")] = None,
+    quiet: QuietOpt = False, no_plot: NoPlotOpt = False,
 ) -> None:
     """Run one convolution through the OpenEdgeCGRA mappings (instruction-level simulation
     on random data, checked against NumPy) and compare with the host CPU."""
-    from accelscope.arch import load_arch
     from accelscope.models.cgra import study as cs
     from accelscope.models.cgra.layout import ConvShape
     from accelscope.models.cgra.spec import CgraSpec
 
-    spec = load_arch(arch)
+    fit_consoles(quiet)
+    spec = arch_with_settings(arch, set_)
     if not isinstance(spec, CgraSpec):
         raise AccelscopeError(f"--arch {arch!r} is a {spec.model!r} spec; give a cgra preset "
                               "such as openedgecgra")
-    if plot is not None:
-        if not sweep:
-            raise InputFileError("--plot applies to --sweep (a single --layer has no plot); "
-                                 "add --sweep or drop --plot")
-        check_file_target(plot, "--plot")
+    if mapping is not None and not items(mapping):
+        raise InputFileError("--mapping is empty; give all, or one or more of "
+                             f"{', '.join(CGRA_MAPPINGS)}")
+    mapping_text = joined(mapping) or "all"
+    dest = run_output(ctx, out) if out is not None else None  # a bad --out fails now
     if sweep:
-        with console.status("simulating the sweeps ..."):
-            results = cs.sweep(spec, mapping, seed)
+        with status("simulating the sweeps ..."):
+            results = cs.sweep(spec, mapping_text, seed)
         for name, studies in results.items():
             maps = list(studies[0].outcomes)
             rows: list[list[str | Text]] = []
@@ -231,15 +266,22 @@ def cgra_cmd(
                                         right=set(maps) | {"cpu"}))
         console.print(f"(Nb): the layer does not fit the preset's {n_banks} banks of "
                       f"{spec.cgra.array.bank_bytes:,} B; it ran on N banks", highlight=False)
-        if plot is not None:
-            with atomic_target(plot, "--plot") as tmp:
-                cs.plot_sweep(results, tmp)
-            console.print(f"wrote {plot}", highlight=False)
+        if dest is not None:
+            import pandas as pd
+
+            with dest as files:
+                pd.DataFrame([row for name, studies in results.items() for st in studies
+                              for row in cs.study_rows(st, name)]
+                             ).to_csv(files.path("cgra.csv"), index=False)
+                if not no_plot:
+                    cs.plot_sweep(results, files.path("cgra_sweep.png"))
+            wrote(dest)
         return
     shape = ConvShape.parse(layer)
     limit = max_cycles if max_cycles is not None else cs.MAX_SIM_CYCLES
     t0 = time.perf_counter()
-    st = cs.study_layer(shape, spec, mapping, seed, grow_banks=True, max_cycles=limit)
+    st = cs.study_layer(shape, spec, mapping_text, seed, grow_banks=True,
+                        max_cycles=limit)
     wall = time.perf_counter() - t0
     cpu = st.cpu
     budget = spec.cgra.array.bank_bytes * spec.cgra.array.n_banks
@@ -284,6 +326,12 @@ def cgra_cmd(
         parts = ", ".join(f"{k} {v / 1e6:.3f}" for k, v in cpu.energy_pj.items())
         console.print(f"cpu energy uJ: {parts}; {cpu.total_energy_pj / shape.macs:.1f} pJ/MAC",
                       highlight=False)
+    if dest is not None:
+        import pandas as pd
+
+        with dest as files:
+            pd.DataFrame(cs.study_rows(st)).to_csv(files.path("cgra.csv"), index=False)
+        wrote(dest)
     rank = st.ranking()
     console.print(f"fastest first: {' > '.join(rank)}; simulated in {wall:.2f} s "
                   f"(docs/cgra.md: the CPU is a cycle model of the naive loop, not a "

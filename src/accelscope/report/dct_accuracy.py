@@ -65,11 +65,11 @@ def accuracy_sweep(settings: Sequence[str], *, out_dir: str | Path | None = None
         dest = Path(out_dir)
         dest.mkdir(parents=True, exist_ok=True)
         df.to_csv(dest / "dct_accuracy.csv", index=False)
-        _plot(df, dest / "dct_accuracy.png")
+        plot_accuracy(df, dest / "dct_accuracy.png")
     return df
 
 
-def _plot(df: Any, path: Path) -> Path:
+def plot_accuracy(df: Any, path: Path) -> Path:
     from accelscope.report.plots import _plt
 
     plt = _plt()

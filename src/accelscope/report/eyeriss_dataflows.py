@@ -4,6 +4,7 @@ stacked-bar plot, for ``accelscope eyeriss-dataflows``."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from accelscope.models.eyeriss.comparison import (
     ALEXNET_CONVS,
@@ -12,6 +13,9 @@ from accelscope.models.eyeriss.comparison import (
     DataflowComparison,
     compare,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def table_rows(cmp: DataflowComparison) -> list[list[str]]:
@@ -28,15 +32,33 @@ def table_rows(cmp: DataflowComparison) -> list[list[str]]:
     return rows
 
 
-def plot(cmp: DataflowComparison, path: str | Path) -> Path:
+def frame(cmp: DataflowComparison) -> Any:
+    """A tidy DataFrame: one row per (layer, dataflow) with the layer's MACs, the energy of
+    each component and the total in MAC energies [units of one MAC's energy], and RS's
+    advantage on that layer (``eyeriss_dataflows.csv``)."""
+    import pandas as pd
+
+    rows = []
+    for layer in cmp.layers:
+        for df in cmp.dataflows:
+            e = cmp.energy[(layer, df)]
+            rows.append({"network": cmp.network, "batch": cmp.batch, "layer": layer,
+                         "dataflow": df, "macs": cmp.macs[layer],
+                         **{f"{comp}_mac_energies": e[comp] for comp in COMPONENTS.values()},
+                         "total_mac_energies": sum(e.values()),
+                         "rs_advantage": cmp.advantage(df, layer)})
+    return pd.DataFrame(rows)
+
+
+def plot(cmp: DataflowComparison, path: str | Path | None = None) -> Figure:
     """Stacked bars (ALU / RF / array / buffer / DRAM) per layer and dataflow, in units of
-    1e9 MAC energies, as the ISCA 2016 paper draws its comparison."""
+    1e9 MAC energies, as the ISCA 2016 paper draws its comparison; a Figure of its own,
+    saved when ``path`` is given."""
     import numpy as np
 
     from accelscope.report.plots import _plt
 
     plt = _plt()
-    path = Path(path)
     fig, ax = plt.subplots(figsize=(max(8.0, 1.6 * len(cmp.layers) * len(cmp.dataflows) / 4),
                                     4.8))
     n = len(cmp.dataflows)
@@ -63,10 +85,9 @@ def plot(cmp: DataflowComparison, path: str | Path) -> Path:
     ax.legend(fontsize=7, ncol=5, loc="upper right")
     ax.margins(y=0.12)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return path
+    if path is not None:
+        fig.savefig(Path(path), dpi=150)
+    return fig
 
 
 __all__ = ["ALEXNET_CONVS", "ALEXNET_FCS", "DataflowComparison", "compare", "plot",

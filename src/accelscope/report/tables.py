@@ -46,8 +46,7 @@ def gconv_table(chain: Chain, limit: int | None) -> Table:
         width = max(len(r[j]) for r in [*rows, total, cols])
         table.add_column(col, justify="left" if col in ("name", "kind") else "right",
                          no_wrap=True, overflow="ellipsis",
-                         min_width=None if col == "name" else width,
-                         max_width=26 if col == "name" else None)
+                         min_width=None if col == "name" else width)
     for r in rows:
         table.add_row(*r)
     table.add_section()
@@ -83,7 +82,6 @@ def layer_table(result: NetworkResult, limit: int | None) -> Table:
                 "DRAM kB"):
         table.add_column(col, justify="left" if col in ("layer", "kind") else "right",
                          no_wrap=True, overflow="ellipsis",
-                         max_width=24 if col == "layer" else None,
                          min_width=None if col == "layer" else len(col) + 1)
     layers = result.layers if limit is None else result.layers[:limit]
     for i, r in enumerate(layers):

@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from accelscope.errors import AccelscopeError
 
@@ -84,6 +84,23 @@ class TargetResult:
     def failed_must_hold(self) -> bool:
         return self.target.level == "must_hold" and not self.passed
 
+    @property
+    def verdict(self) -> str:
+        """``ok``, ``FAIL`` (a must-hold target missed) or ``outside`` (an informative one)."""
+        return ("ok" if self.passed else "FAIL" if self.target.level == "must_hold"
+                else "outside")
+
+    def to_dict(self) -> dict[str, Any]:
+        """One JSON object: the target (name, group = the model or stage it checks,
+        published value, unit, tolerance, criterion, level, source, note) and ours."""
+        t = self.target
+        return {"name": t.name, "group": t.name.split(".")[0], "level": t.level,
+                "published": t.published, "ours": self.ours, "unit": t.unit,
+                "rel_error": self.rel_error, "tolerance": t.tolerance,
+                "criterion": t.criterion, "bound": t.bound, "passed": self.passed,
+                "verdict": self.verdict, "error": self.error, "seconds": self.seconds,
+                "source": t.source, "note": t.note}
+
 
 _TARGETS: dict[str, Target] = {}
 
@@ -148,6 +165,17 @@ def published_tables(result: NetworkResult) -> list[PublishedTable]:
     for mod in TARGET_MODULES:
         importlib.import_module(mod)
     return [t for t in (fn(result) for fn in _TABLES) if t is not None]
+
+
+def report(results: Iterable[TargetResult], only: str = "") -> dict[str, Any]:
+    """The JSON document of ``accelscope validate --json`` (``validate.json``): the
+    accelscope version, the ``--only`` prefix, every result and the summary."""
+    from accelscope.results import accelscope_version
+
+    results = list(results)
+    return {"kind": "accelscope-validate", "schema_version": 1,
+            "accelscope_version": accelscope_version(), "only": only,
+            "targets": [r.to_dict() for r in results], "summary": summary(results)}
 
 
 def summary(results: Iterable[TargetResult]) -> dict[str, int]:

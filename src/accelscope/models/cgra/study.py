@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from accelscope.models.cgra.layout import CgraMemoryError, ConvShape
 from accelscope.models.cgra.mappings import MAPPINGS, RUNNERS, MappingRun, reference_conv
 from accelscope.models.cgra.sim import Cgra
 from accelscope.models.cgra.spec import CgraSpec
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @dataclass
@@ -176,19 +179,40 @@ def sweep(spec: CgraSpec, mappings: str | Sequence[str] = "all", seed: int = 0,
     return out
 
 
-def plot_sweep(results: dict[str, list[LayerStudy]], path: str | os.PathLike[str]) -> None:
-    """MAC/cycle (host and CGRA together) against layer size, one panel per sweep, one line
-    per mapping, and the CPU's."""
-    import matplotlib
+def study_rows(st: LayerStudy, sweep: str = "") -> list[dict[str, object]]:
+    """One row per mapping (and one for the CPU) of a layer study: shape, cycles, MAC/cycle,
+    energy [pJ], banks, exactness, error (``cgra.csv``)."""
+    shape = {"sweep": sweep, "H": st.shape.H, "W": st.shape.W, "C": st.shape.C,
+             "K": st.shape.K, "macs": st.shape.macs}
+    rows: list[dict[str, object]] = []
+    for m, o in st.outcomes.items():
+        p = o.priced
+        rows.append({**shape, "mapping": m, "exact": o.exact,
+                     "cycles": p.cycles if p else None,
+                     "cgra_cycles": p.cgra_cycles if p else None,
+                     "macs_per_cycle": o.macs_per_cycle if p else None,
+                     "energy_pj": p.total_energy_pj if p else None, "banks": o.banks,
+                     "launches": o.run.launches if o.run else None, "error": o.error})
+    rows.append({**shape, "mapping": "cpu", "exact": None, "cycles": st.cpu.cycles,
+                 "cgra_cycles": None, "macs_per_cycle": st.shape.macs / st.cpu.cycles,
+                 "energy_pj": st.cpu.total_energy_pj, "banks": None, "launches": None,
+                 "error": None})
+    return rows
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def plot_sweep(results: dict[str, list[LayerStudy]],
+               path: str | os.PathLike[str] | None = None) -> Figure:
+    """MAC/cycle (host and CGRA together) against layer size, one panel per sweep, one line
+    per mapping, and the CPU's; a Figure of its own (no pyplot), saved when ``path`` is
+    given."""
+    from matplotlib.figure import Figure as _Figure
 
     axis: dict[str, tuple[str, Callable[[ConvShape], int]]] = {
         "input": ("input height = width", lambda s: s.H),
         "channels": ("input channels C", lambda s: s.C),
         "filters": ("filters K", lambda s: s.K)}
-    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4), squeeze=False)
+    fig = _Figure(figsize=(5 * len(results), 4))
+    axes = fig.subplots(1, len(results), squeeze=False)
     for ax, (name, studies) in zip(axes[0], results.items(), strict=True):
         label, key = axis[name]
         maps = list(studies[0].outcomes)
@@ -207,5 +231,6 @@ def plot_sweep(results: dict[str, list[LayerStudy]], path: str | os.PathLike[str
     axes[0][0].legend()
     fig.suptitle("OpenEdgeCGRA mappings (simulated) vs the host CPU")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig
