@@ -29,6 +29,7 @@ class Runner:
         self.base = base
         self.dirs: dict[str, Path] = {}
         self.cache: dict[tuple[str, str], tuple[int, str]] = {}
+        """(page, command without its comment) -> (exit status, output)."""
 
     def scratch(self, page: str) -> Path:
         """A directory standing for the checkout root, one per page (its outputs stay)."""
@@ -44,13 +45,13 @@ class Runner:
         """Exit status and everything printed (stdout and stderr in order) of ``command``,
         run from the page's scratch root; each command runs once per page."""
         cwd = self.scratch(page)
-        key = (page, command)
+        key = (page, shlex.join(shlex.split(command, comments=True)))
         if key not in self.cache:
             self.cache[key] = self._run(command, cwd, timeout)
         return self.cache[key]
 
     def _run(self, command: str, cwd: Path, timeout: float) -> tuple[int, str]:
-        argv = shlex.split(command)
+        argv = shlex.split(command, comments=True)
         if argv[0] == "accelscope":
             return _in_process(argv[1:], cwd)
         if argv[0] in ("python", "python3", ".venv/bin/python"):
