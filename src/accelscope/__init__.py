@@ -10,6 +10,9 @@ Stable API (docs/api.md)::
     chain = accelscope.lower(module_or_onnx_path, example_input)
     y = accelscope.execute(chain, x)                        # or keep_intermediates=True
     model = accelscope.zoo.get("resnet50")
+    s = accelscope.sweep("space.yaml", out="out/sw")          # a design-space sweep
+    df = accelscope.open_store("out/sw").to_dataframe()     # its results store
+    front = accelscope.pareto("out/sw", "latency,energy")   # the Pareto front per network
 """
 
 from importlib import metadata as _metadata
@@ -17,7 +20,20 @@ from types import ModuleType
 
 import accelscope.models.registry  # noqa: F401  (registers the built-in models and spec classes)
 from accelscope import arch
-from accelscope.api import Comparison, compare, evaluate, execute, load_arch, lower, prepare
+from accelscope.api import (
+    Comparison,
+    Store,
+    SweepSummary,
+    compare,
+    evaluate,
+    execute,
+    load_arch,
+    lower,
+    open_store,
+    pareto,
+    prepare,
+    sweep,
+)
 from accelscope.arch import ArchError, ArchSpec
 from accelscope.errors import (
     AccelscopeError,
@@ -60,6 +76,8 @@ __all__ = [
     "PreparedNetwork",
     "ResultFormatError",
     "ShapeError",
+    "Store",
+    "SweepSummary",
     "TensorInfo",
     "UnsupportedOpError",
     "View",
@@ -70,6 +88,9 @@ __all__ = [
     "execute",
     "load_arch",
     "lower",
+    "open_store",
+    "pareto",
     "prepare",
+    "sweep",
     "zoo",
 ]

@@ -214,34 +214,10 @@ def pareto(store: str | os.PathLike[str] | Store | pd.DataFrame,
     (``"latency,energy"``; ``latency``, ``energy``, ``area``, ``edp``, ``dram`` or any totals
     column, ``NAME:max`` to maximise; default: the space's objectives), one front per
     network (``by=None``: one over all rows)."""
-    from accelscope.dse.pareto import pareto_front
+    from accelscope.dse.pareto import pareto_front, store_frame
 
-    df, objs = _store_frame(store, objectives, space)
+    df, objs = store_frame(store, objectives, space)
     return pareto_front(df, objs, by=by)
-
-
-def _store_frame(store: str | os.PathLike[str] | Store | pd.DataFrame,
-                 objectives: str | Sequence[str] | None, space: str | None
-                 ) -> tuple[pd.DataFrame, str | Sequence[str]]:
-    import pandas as pd
-
-    if isinstance(store, pd.DataFrame):
-        return store, objectives or "latency,energy"
-    st = store if isinstance(store, Store) else _open_store(store)
-    try:
-        spaces = st.spaces()
-        if space is not None and space not in spaces:
-            raise AccelscopeError(f"space {space!r} is not in the store; it holds "
-                                  f"{', '.join(spaces) or 'none'}")
-        df = st.to_dataframe(space)
-    finally:
-        if not isinstance(store, Store):
-            st.close()
-    if objectives is None:
-        names = [space] if space else list(spaces)
-        given = [spaces[n].get("objectives") for n in names]
-        objectives = given[0] if len(names) == 1 and given[0] else "latency,energy"
-    return df, objectives
 
 
 __all__ = ["Comparison", "Store", "SweepSummary", "compare", "evaluate", "execute",

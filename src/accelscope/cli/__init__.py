@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from accelscope.cli import archs, evaluate, lower, scalesim, studies, validate  # noqa: F401
+from accelscope.cli import archs, dse, evaluate, lower, scalesim, studies, validate  # noqa: F401
 from accelscope.cli._app import app, err_console, styled
 from accelscope.errors import AccelscopeError
 

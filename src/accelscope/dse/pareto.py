@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from accelscope.dse.space import Objective, SpaceError, parse_objective
+from accelscope.dse.store import Store, open_store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,6 +36,32 @@ if TYPE_CHECKING:
 _META = {"row_key", "point_key", "seq", "space", "sampler", "base", "network", "status",
          "feasible", "error", "point", "eval_s", "worker", "layers_stored", "model", "arch",
          "warnings"}
+
+
+def store_frame(store: str | os.PathLike[str] | Store | pd.DataFrame,
+                objectives: str | Sequence[str] | None = None, space: str | None = None
+                ) -> tuple[pd.DataFrame, str | Sequence[str]]:
+    """The rows of a store (of ``space`` when given) and the objectives to use: those given,
+    else the space's own (when the store holds one space), else latency and energy."""
+    import pandas as pd
+
+    if isinstance(store, pd.DataFrame):
+        return store, objectives or "latency,energy"
+    st = store if isinstance(store, Store) else open_store(store)
+    try:
+        spaces = st.spaces()
+        if space is not None and space not in spaces:
+            raise SpaceError(f"--space {space!r} is not in the store; it holds "
+                             f"{', '.join(spaces) or 'none'}")
+        df = st.to_dataframe(space)
+    finally:
+        if not isinstance(store, Store):
+            st.close()
+    if objectives is None:
+        names = [space] if space else list(spaces)
+        given = [spaces[n].get("objectives") for n in names]
+        objectives = given[0] if len(names) == 1 and given[0] else "latency,energy"
+    return df, objectives
 
 
 def pareto_mask(values: np.ndarray) -> np.ndarray:
@@ -100,14 +128,14 @@ def pareto_front(df: pd.DataFrame, objectives: Sequence[str | Objective] | str, 
 
 
 def parameter_columns(df: pd.DataFrame) -> list[str]:
-    """The swept parameters of the rows: the keys of their ``point`` values that vary."""
+    """The swept parameters of the rows: the keys of their ``point`` values that take more
+    than one value."""
     names: list[str] = []
     for text in df["point"].dropna().unique():
         for k in json.loads(text):
             if k not in names:
                 names.append(k)
-    return [c for c in names if c in df.columns and df[c].nunique(dropna=False) > 1] or \
-        [c for c in names if c in df.columns]
+    return [c for c in names if c in df.columns and df[c].nunique(dropna=False) > 1]
 
 
 def best_points(df: pd.DataFrame, objectives: Sequence[str | Objective] | str
@@ -117,13 +145,17 @@ def best_points(df: pd.DataFrame, objectives: Sequence[str | Objective] | str
 
     objs = objectives_of(objectives)
     ok = feasible(df, objs)
+    params = parameter_columns(df)
     rows = []
     for net, g in ok.groupby("network", sort=True):
         for o in objs:
             i = g[o.column].idxmax() if o.maximise else g[o.column].idxmin()
             rows.append({"network": net, "objective": o.name, "value": g.at[i, o.column],
-                         "base": g.at[i, "base"], "point": g.at[i, "point"]})
-    return pd.DataFrame(rows)
+                         "base": g.at[i, "base"],
+                         "parameters": ", ".join(f"{c}={_fmt(g.at[i, c])}" for c in params),
+                         "point": g.at[i, "point"]})
+    return pd.DataFrame(rows, columns=["network", "objective", "value", "base", "parameters",
+                                       "point"])
 
 
 def _eta2(groups: Sequence[np.ndarray]) -> float:

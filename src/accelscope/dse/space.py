@@ -34,6 +34,7 @@ Every problem is an ``SpaceError`` naming the dotted path of the bad key and the
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -212,7 +213,7 @@ def _check_path(spec: ArchSpec, path: str, where: str, at: str) -> None:
             node = node[names.index(key)]
         elif isinstance(node, dict):
             if key not in node:
-                close = [k for k in node if k.replace("_", "") == key.replace("_", "")]
+                close = difflib.get_close_matches(key, list(node), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else \
                     f"; fields: {', '.join(node)}"
                 raise _fail(at, f"{spec.name} has no field {(shown + '.' if shown else '')}"
@@ -459,10 +460,14 @@ class Constraint:
         if not isinstance(value, int | float) or isinstance(value, bool):
             return f"{self.name} is {value!r}, not a number"
         if self.low is not None and value < self.low:
-            return f"{self.name} {value:,.6g} < min {self.low:,.6g}"
+            return f"{self.name} {_n(value)} < min {_n(self.low)}"
         if self.high is not None and value > self.high:
-            return f"{self.name} {value:,.6g} > max {self.high:,.6g}"
+            return f"{self.name} {_n(value)} > max {_n(self.high)}"
         return None
+
+
+def _n(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() and abs(x) < 1e15 else f"{x:.6g}"
 
 
 def is_result_column(name: str) -> bool:
