@@ -116,7 +116,7 @@ def evaluate_workloads(workloads: Sequence[LayerWorkload], spec: Any, *, network
     return NetworkResult(network=network, model=spec.model, arch=spec.name,
                          clock_hz=float(spec.clock_hz), layers=tuple(layers),
                          provenance=provenance, details=dict(details or {}),
-                         spec=spec.resolved())
+                         warnings=tuple(spec.plausibility()), spec=spec.resolved())
 
 
 def evaluate_network(chain: Chain, arch: Any, *,

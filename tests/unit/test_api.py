@@ -159,3 +159,16 @@ def test_the_public_names_are_exported():
         assert name in accelscope.__all__ and hasattr(accelscope, name)
     assert accelscope.arch.override is override
     assert isinstance(accelscope.__version__, str)
+
+
+def test_physically_odd_designs_get_plausibility_warnings_not_errors(tiny):
+    r = accelscope.evaluate(tiny, "ideal", overrides={"memory[0].size_bytes": 256,
+                                                      "dram.bandwidth_bits_per_cycle": 1e6})
+    assert any("outermost on-chip level" in w and "no tile fits" in w for w in r.warnings)
+    assert any("dram.bandwidth_bits_per_cycle" in w for w in r.warnings)
+    s = accelscope.evaluate(tiny, "spots", strategy="gconv",
+                            overrides={"clock_hz": 2e10})
+    assert any(w.startswith("clock_hz 2e+10 is outside") for w in s.warnings)
+    assert accelscope.evaluate(tiny, "ideal").warnings == ()
+    for name in accelscope.arch.preset_names():  # the shipped designs are plausible
+        assert accelscope.load_arch(name).plausibility() == [], name

@@ -91,3 +91,19 @@ def test_weights_load_exactly(tmp_path):
     assert all(torch.equal(v, got.module.state_dict()[k])
                for k, v in src.module.state_dict().items())
     assert got.weights == str(path)
+
+
+def test_a_bad_weights_file_never_suggests_an_unsafe_load(tmp_path):
+    """torch.load's own message advises retrying with weights_only=False (arbitrary code
+    execution): the error keeps the reason and drops that advice."""
+    from fractions import Fraction  # a picklable object that is not a tensor
+
+    garbage, pickled = tmp_path / "g.pt", tmp_path / "p.pt"
+    garbage.write_bytes(bytes(range(256)) * 8)
+    torch.save({"conv1.weight": Fraction(1, 3)}, pickled)
+    for path, reason in ((garbage, "Unsupported operand"), (pickled, "Fraction")):
+        with pytest.raises(InputFileError) as exc:
+            zoo.get("tiny", weights=path)
+        text = str(exc.value)
+        assert reason in text and "weights_only=True" in text
+        assert "False" not in text and "Please" not in text and "\n" not in text

@@ -52,6 +52,15 @@ MAX_FLOAT = 1e30
 """Largest magnitude a float spec field may hold."""
 
 
+PLAUSIBLE_MAX_MACS_PER_CYCLE = 1 << 20
+"""Above this many MACs per cycle a spec is flagged (the largest preset, the measured H100
+host, has 270,336) [MACs/cycle]."""
+PLAUSIBLE_CLOCK_HZ = (1e6, 1e10)
+"""Clock frequencies outside this range are flagged: a unit slip (MHz for Hz) [Hz]."""
+PLAUSIBLE_MAX_DRAM_BITS_PER_CYCLE = 1 << 16
+"""DRAM bandwidth above this is flagged: a per-second figure given per cycle [bits/cycle]."""
+
+
 class SpecSection(BaseModel):
     """Base of every spec section (and of ``ArchSpec``): unknown keys are errors, values are
     frozen, numbers are finite and never booleans. A model's own section derives from it."""
@@ -276,6 +285,32 @@ class ArchSpec(SpecSection):
         """Dotted paths (``memory[0].banks``) of the fields that were not given and took
         their documented default; a result lists them in its provenance."""
         return _defaults_used(self, "")
+
+    def plausibility(self) -> list[str]:
+        """Warnings (not errors) for a design that validates but is physically odd: beyond
+        the bounds below, a number is more likely a typo or a unit slip than a chip. A
+        result lists them in its warnings; the bounds are in docs/assumptions.md."""
+        out = []
+        c = self.compute
+        if c.macs_per_cycle > PLAUSIBLE_MAX_MACS_PER_CYCLE:
+            out.append(f"compute.macs_per_cycle {c.macs_per_cycle:,} is above "
+                       f"{PLAUSIBLE_MAX_MACS_PER_CYCLE:,}, more than one chip holds; check the "
+                       "array shape and macs_per_pe")
+        if not PLAUSIBLE_CLOCK_HZ[0] <= self.clock_hz <= PLAUSIBLE_CLOCK_HZ[1]:
+            out.append(f"clock_hz {self.clock_hz:g} is outside {PLAUSIBLE_CLOCK_HZ[0]:g} .. "
+                       f"{PLAUSIBLE_CLOCK_HZ[1]:g} Hz; clock_hz is in Hz (500 MHz = 5e8)")
+        lane_bytes = c.operand_bits / 8
+        if self.memory:  # (a level below one word per bank is refused by the validation)
+            i, m = len(self.memory) - 1, self.memory[-1]
+            if m.size_bytes < c.macs_per_cycle * lane_bytes:
+                out.append(f"memory[{i}] ({m.name}), the outermost on-chip level, holds "
+                           f"{m.size_bytes:,} bytes, less than one operand per MAC lane "
+                           f"({c.macs_per_cycle:,} x {c.operand_bits} bits): no tile fits")
+        if self.dram.bandwidth_bits_per_cycle > PLAUSIBLE_MAX_DRAM_BITS_PER_CYCLE:
+            out.append(f"dram.bandwidth_bits_per_cycle {self.dram.bandwidth_bits_per_cycle:g} "
+                       f"is above {PLAUSIBLE_MAX_DRAM_BITS_PER_CYCLE:,} bits per cycle; "
+                       "the field is per clock cycle, not per second")
+        return out
 
     def level(self, name: str) -> MemoryLevel:
         """The memory level called ``name``."""

@@ -479,7 +479,8 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
     det["row_kinds"] = kinds
     result = NetworkResult(network=network, model=spec.model, arch=spec.name,
                            clock_hz=float(spec.clock_hz), layers=tuple(layers),
-                           provenance=prov, warnings=tuple(warnings), details=det,
+                           provenance=prov,
+                           warnings=(*spec.plausibility(), *warnings), details=det,
                            spec=spec.resolved())
     result = _with_shares(result)
     if fuse:

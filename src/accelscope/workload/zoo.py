@@ -9,6 +9,7 @@ same seed so that folding BN into convolutions is exercised with non-trivial val
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,6 +218,21 @@ def _redraw_bn_statistics(module: nn.Module, gen: torch.Generator) -> None:
                     m.bias.copy_(0.1 * torch.randn(n, generator=gen))
 
 
+def _load_reason(exc: Exception) -> str:
+    """torch.load's reason without its advice to retry with ``weights_only=False``: a file
+    that only an unrestricted unpickler can read may run arbitrary code, so that advice is
+    never to be followed here."""
+    text = str(exc)
+    if "weights_only" not in text:
+        return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    m = re.search(r"WeightsUnpickler error:\s*(.+?)\s*(?:\n\s*\n|Check the documentation|$)",
+                  text, re.S)
+    why = " ".join(m.group(1).split()) if m else "it holds objects other than tensors"
+    why = why.split(". Please")[0].rstrip(".")  # torch's advice on allow-listing globals
+    return (f"a safe load (weights_only=True) refuses it: {why}; it is not a state_dict "
+            "written by torch.save, or it holds Python objects")
+
+
 def _load_weights(module: nn.Module, path: Path, name: str) -> None:
     path = Path(path)
     if not path.is_file():
@@ -225,8 +241,9 @@ def _load_weights(module: nn.Module, path: Path, name: str) -> None:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for a bad file
-        raise InputFileError(f"{path}: cannot be read as a PyTorch state_dict ({exc}); save "
-                             "it with torch.save(model.state_dict(), PATH)") from None
+        raise InputFileError(f"{path}: cannot be read as a PyTorch state_dict "
+                             f"({_load_reason(exc)}); save it with "
+                             "torch.save(model.state_dict(), PATH)") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"],
                                                                          dict):
         state = state["state_dict"]
