@@ -102,7 +102,7 @@ def read_config(path: str | Path) -> ScaleSimConfig:
     path = Path(path)
     if not path.is_file():
         raise ScaleSimInputError(f"{path}: no such SCALE-Sim config file")
-    cp = configparser.ConfigParser()
+    cp = configparser.ConfigParser(interpolation=None)  # a % in a value is text, not a reference
     try:
         cp.read_string(path.read_text(), source=str(path))
     except (configparser.Error, UnicodeDecodeError) as exc:
