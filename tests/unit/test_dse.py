@@ -160,7 +160,8 @@ def test_failing_points_are_recorded_and_the_sweep_goes_on(tmp_path: Path) -> No
     assert len(open_store(tmp_path / "st")) == 4
 
 
-def test_constraints_before_evaluation_and_area_without_an_area_model(tmp_path: Path) -> None:
+def test_constraints_before_evaluation_and_area_without_an_area_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sp = _space(axes={"memory.global_buffer.size_bytes": [65536, 1048576]},
                 constraints={"on_chip_bytes": {"max": 100000}})
     run_sweep(sp, out=tmp_path / "a", workers=1)
@@ -169,6 +170,16 @@ def test_constraints_before_evaluation_and_area_without_an_area_model(tmp_path: 
     assert df.at[1048576, "status"] == "infeasible"
     assert "on_chip_bytes 1,048,576 > max 100,000" in df.at[1048576, "error"]
     assert math.isnan(df.at[1048576, "cycles"])  # not evaluated
+    import dataclasses
+
+    from accelscope.models import registry
+
+    real = registry.get_model
+
+    def without_area(name: str):  # type: ignore[no-untyped-def]
+        return dataclasses.replace(real(name), area=None)
+
+    monkeypatch.setattr(registry, "get_model", without_area)  # a model with no area model
     run_sweep(_space(objectives=["latency", "area"]), out=tmp_path / "b", workers=1)
     row = open_store(tmp_path / "b").to_dataframe().iloc[0]
     assert row["status"] == "error" and "model 'ideal' has no area model" in row["error"]

@@ -416,7 +416,13 @@ class DaskExecutor(Executor):
         self._cluster: Any = None
         self.kind = "dask"
         if scheduler:
-            self._client: Any = dist.Client(scheduler, timeout="30s")
+            try:
+                self._client: Any = dist.Client(scheduler, timeout="30s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise AccelscopeError(
+                    f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc}); "
+                    "start one with 'dask scheduler' and give its address, "
+                    "tcp://HOST:PORT (docs/dse.md)") from None
         else:
             self._cluster = dist.LocalCluster(n_workers=workers or os.cpu_count() or 1,
                                          threads_per_worker=1, processes=True,
