@@ -22,6 +22,7 @@ constructor), so a bad ``--out`` fails in milliseconds, not after the evaluation
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -173,6 +174,9 @@ class RunOutput:
                  meta: dict[str, Any] | None = None):
         self.root = Path(root)
         self.command = command
+        now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+        self.started_utc = now.isoformat().replace("+00:00", "Z")
+        """When the run began (the output is made at a command's start), ISO 8601 UTC."""
         self.meta = dict(meta or {})
         _check_location(self.root, flag, directory=True)
         if self.root.is_dir() and any(self.root.iterdir()) and not (

@@ -349,6 +349,8 @@ class FileFields(TypedDict, total=False):
     """The keys ``results.json`` carries besides the result (not part of the result: they
     describe the file)."""
 
+    started_utc: str
+    """When the command that wrote the file started, ISO 8601 in UTC."""
     written_utc: str
     """When the file was written, ISO 8601 in UTC (``2026-01-31T12:00:00Z``)."""
     command: str
@@ -568,12 +570,14 @@ class NetworkResult(_Picklable):
         return d
 
     def to_json(self, indent: int | None = 1, *, written_utc: str | None = None,
-                command: str | None = None) -> str:
-        """``to_dict`` as JSON text; ``written_utc`` and ``command`` describe a results file
-        (``FileFields``) and are ignored when it is read back."""
+                command: str | None = None, started_utc: str | None = None) -> str:
+        """``to_dict`` as JSON text; ``started_utc``, ``written_utc`` and ``command`` describe
+        a results file (``FileFields``) and are ignored when it is read back."""
         d = self.to_dict()
         head = {k: d.pop(k) for k in ("schema_version", "accelscope_version")}
         file: FileFields = {}
+        if started_utc is not None:
+            file["started_utc"] = started_utc
         if written_utc is not None:
             file["written_utc"] = written_utc
         if command is not None:

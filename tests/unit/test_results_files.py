@@ -158,7 +158,9 @@ def test_written_files(tiny_results, tmp_path):
         validator.validate(doc)
         assert doc["schema_version"] == SCHEMA_VERSION
         assert doc["command"] == "accelscope run tiny --arch X"
-        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", doc["written_utc"])
+        for key in ("started_utc", "written_utc"):
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", doc[key])
+        assert doc["started_utc"] <= doc["written_utc"]
         assert NetworkResult.from_dict(doc) == r
         # the tidy table: the same in CSV and Parquet, one scalar per cell
         table = r.to_dataframe()

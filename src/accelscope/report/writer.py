@@ -38,7 +38,8 @@ def write_result(result: NetworkResult, out: RunOutput, sub: str = "", plot: boo
     ``with`` block."""
     prefix = f"{sub}/" if sub else ""
     out.write_text(f"{prefix}results.json", result.to_json(
-        written_utc=utc_now(), command=out.command or None) + "\n")
+        written_utc=utc_now(), command=out.command or None,
+        started_utc=out.started_utc) + "\n")
     layers, traffic = result.to_dataframe(), result.accesses_dataframe()
     out.write_text(f"{prefix}results.csv", layers.to_csv(index=False, lineterminator="\n"))
     out.write_text(f"{prefix}accesses.csv", traffic.to_csv(index=False, lineterminator="\n"))
