@@ -172,3 +172,37 @@ def test_physically_odd_designs_get_plausibility_warnings_not_errors(tiny):
     assert accelscope.evaluate(tiny, "ideal").warnings == ()
     for name in accelscope.arch.preset_names():  # the shipped designs are plausible
         assert accelscope.load_arch(name).plausibility() == [], name
+
+
+def test_every_call_in_the_api_pages_command_table_exists():
+    """docs/api.md maps each command to its Python calls: every dotted name there resolves
+    (``accelscope.x.y``; a bare ``frame(cmp)`` after one belongs to the same module)."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    table = [line for line in page.split("\n## ")[0].splitlines() if line.startswith("| `")]
+    assert len(table) >= 15
+    checked = 0
+    for line in table:
+        python = line.split("|")[2]
+        module = None
+        for name in re.findall(r"`([A-Za-z_][\w.]*)\(", python):
+            parts = name.split(".")
+            if parts[0] == "accelscope":
+                for i in range(len(parts) - 1, 0, -1):  # the longest importable prefix
+                    try:
+                        obj = importlib.import_module(".".join(parts[:i]))
+                    except ImportError:
+                        continue
+                    module = obj
+                    for attr in parts[i:]:
+                        obj = getattr(obj, attr)
+                    break
+            else:
+                assert module is not None, (line, name)
+                obj = getattr(module, name)
+            assert callable(obj), name
+            checked += 1
+    assert checked >= 25
