@@ -266,3 +266,20 @@ def test_guided_search_finds_the_known_optimum(tmp_path: Path) -> None:
                              sampler={"kind": "guided", "budget": 40, "population": 8,
                                       "seed": 1}), out=tmp_path / "o", workers=1)
     assert again.computed == 0 and len(open_store(s.store)) == len(df)
+
+
+def test_a_tied_axis_is_reported_by_the_columns_of_its_paths(tmp_path: Path) -> None:
+    """The front, the best points and the influence name a tied group's paths (the store
+    has a column per path; the point records the group's name)."""
+    from accelscope.dse.pareto import best_points, parameter_columns
+
+    sp = _space(axes={"shape": {"tied": {"compute.array": [[32, 32], [64, 16]],
+                                         "compute.macs_per_cycle": [1024, 1024]}},
+                      "dram.bandwidth_bits_per_cycle": [64, 128]})
+    run_sweep(sp, out=tmp_path / "st", workers=1)
+    df = open_store(tmp_path / "st").to_dataframe()
+    assert df.attrs["tied"] == {"shape": ["compute.array", "compute.macs_per_cycle"]}
+    # macs_per_cycle does not vary: only the varying columns are parameters
+    assert set(parameter_columns(df)) == {"compute.array", "dram.bandwidth_bits_per_cycle"}
+    assert "compute.array=" in best_points(df, "latency")["parameters"].iloc[0]
+    assert "compute.array" in set(influence(df, "latency")["axis"])

@@ -129,12 +129,14 @@ def pareto_front(df: pd.DataFrame, objectives: Sequence[str | Objective] | str, 
 
 def parameter_columns(df: pd.DataFrame) -> list[str]:
     """The swept parameters of the rows: the keys of their ``point`` values that take more
-    than one value."""
+    than one value (a tied axis by the columns of its paths)."""
+    tied = df.attrs.get("tied", {})  # set by Store.to_dataframe
     names: list[str] = []
     for text in df["point"].dropna().unique():
         for k in json.loads(text):
-            if k not in names:
-                names.append(k)
+            for c in (tied.get(k, [k]) if k not in df.columns else [k]):
+                if c not in names:
+                    names.append(c)
     return [c for c in names if c in df.columns and df[c].nunique(dropna=False) > 1]
 
 
@@ -264,7 +266,10 @@ def front_table(front: pd.DataFrame, objectives: Sequence[str | Objective] | str
     """(header, rows of text) of a front: network, base, the parameters, the objectives."""
     objs = objectives_of(objectives)
     cols = list(params) if params is not None else parameter_columns(front)
-    header = ["network", "base", *cols, *(o.name for o in objs)]
+    # an alias names its column, which carries the unit (latency = seconds, energy =
+    # total_energy_pj)
+    header = ["network", "base", *cols,
+              *(o.name if o.name == o.column else f"{o.name} ({o.column})" for o in objs)]
     rows = []
     for _, r in front.iterrows():
         rows.append([Path(str(r["network"])).name, str(r["base"]),

@@ -173,8 +173,10 @@ class Store:
         import pandas as pd
 
         where, args = ("WHERE space = ?", (space,)) if space else ("", ())
-        return pd.read_sql_query(f"SELECT * FROM results {where} ORDER BY seq, network",
-                                 self._db, params=args)
+        df = pd.read_sql_query(f"SELECT * FROM results {where} ORDER BY seq, network",
+                               self._db, params=args)
+        df.attrs["tied"] = tied_groups(self.spaces())  # a tied axis' name -> its columns
+        return df
 
     def layers_dataframe(self) -> pd.DataFrame:
         """The per-layer rows with their point's base, network and parameters."""
@@ -209,6 +211,22 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({str(self.file)!r}: {len(self)} rows)"
+
+
+def tied_groups(spaces: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Tied axis name -> its dotted paths, from the recorded space sources (shared and
+    per-base axes): the store has one column per path, the ``point`` one key per axis."""
+    out: dict[str, list[str]] = {}
+    for source in spaces.values():
+        bases = source.get("base") or []
+        axes_sets = [source.get("axes") or {}] + [
+            b.get("axes") or {} for b in (bases if isinstance(bases, list) else [bases])
+            if isinstance(b, Mapping)]
+        for axes in axes_sets:
+            for name, spec in axes.items():
+                if isinstance(spec, Mapping) and isinstance(spec.get("tied"), Mapping):
+                    out.setdefault(name, [p for p in spec["tied"] if isinstance(p, str)])
+    return out
 
 
 def _sql(v: Any) -> Any:
