@@ -1,9 +1,17 @@
 """Energy per action: tables per technology node, an SRAM model, DRAM per bit, node scaling,
-and the one pricing path of the models (``Pricing``, ``dram_accesses``, ``rescale_dram``).
+and the one pricing path of the models (``Pricing``, ``dram_accesses``, ``rescale_dram``);
+area per component from per-node constants (``AreaModel``, ``AreaReport``).
 
-See ``docs/energy.md`` for every value, its source and what is uncertain.
+See ``docs/energy.md`` and ``docs/area.md`` for every value, its source and what is
+uncertain.
 """
 
+from accelscope.energy.area import (
+    AreaModel,
+    AreaModelError,
+    AreaReport,
+    node_area_factor,
+)
 from accelscope.energy.pricing import (
     NormalizedTableError,
     Pricing,
@@ -44,6 +52,9 @@ __all__ = [
     "SRAM_FIT_MAX_REL_ERROR",
     "SRAM_FIT_POINTS",
     "SRAM_FIT_RANGE_BYTES",
+    "AreaModel",
+    "AreaModelError",
+    "AreaReport",
     "EnergyEntry",
     "EnergyTable",
     "EnergyTableError",
@@ -56,6 +67,7 @@ __all__ = [
     "dram_accesses",
     "fit_sram_model",
     "get_table",
+    "node_area_factor",
     "node_energy_factor",
     "provenance",
     "rescale_dram",

@@ -1,5 +1,6 @@
 """Counting shared by the accelerator models: useful MACs from real data, compulsory
-footprints of a GConv's tensors, and the spec-derived provenance every result carries."""
+footprints of a GConv's tensors, and the spec-derived provenance (and area) every result
+carries."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 import torch
 
+from accelscope.energy.area import AreaReport
 from accelscope.models.contract import LayerWorkload
+from accelscope.results import LayerResult
 from accelscope.workload.execute import gconv_fast
 
 
@@ -64,3 +67,11 @@ def spec_provenance(spec: Any) -> dict[str, str]:
     if defaults:
         prov["arch.defaults_used"] = ", ".join(defaults)
     return prov
+
+
+def with_area(result: LayerResult, report: AreaReport) -> LayerResult:
+    """``result`` with the spec's area: ``details["area_mm2"]`` (each component and
+    ``total``, mm^2) and the constants used in its provenance (``area``, ``area.*``)."""
+    return dataclasses.replace(
+        result, details={**result.details, "area_mm2": report.details()},
+        provenance={**result.provenance, **report.provenance})

@@ -22,6 +22,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 import torch
 
 from accelscope.arch.spec import ArchSpec
+from accelscope.energy.area import AreaReport
 from accelscope.errors import AccelscopeError
 from accelscope.results import LayerResult
 from accelscope.workload.gconv import GConv
@@ -132,8 +133,12 @@ class ModelInfo(Generic[S]):
     fmap_coding: Callable[[S], str | None] | None = None
     """Why a spec already codes feature maps in DRAM itself (RLC, compressed formats), in
     words, or None when it stores them dense; another codec would code them twice."""
-    area: Callable[[S], dict[str, float]] | None = None
-    """Area per component in mm^2, when the model has an area model."""
+    area: Callable[[S], AreaReport] | None = None
+    """Area of a spec per component in mm^2 with the constants used
+    (``energy.area.AreaReport``, a mapping of the components and ``total``); None: the model
+    has no area, and ``no_area`` says why."""
+    no_area: str = ""
+    """Why ``area`` is None (e.g. a measured machine)."""
     strategies: tuple[str, ...] = STRATEGIES
     """Execution strategies it supports."""
 
@@ -141,4 +146,4 @@ class ModelInfo(Generic[S]):
         return self.fmap_coding(spec) if self.fmap_coding is not None else None
 
 
-Area = Callable[[Any], dict[str, float]]
+Area = Callable[[Any], AreaReport]

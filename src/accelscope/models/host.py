@@ -21,6 +21,7 @@ from typing import Any, cast
 import torch
 
 from accelscope.arch.spec import HostSpec
+from accelscope.energy.area import no_area_provenance
 from accelscope.errors import AccelscopeError
 from accelscope.models.common import spec_provenance
 from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
@@ -196,7 +197,8 @@ def evaluate(layer: LayerWorkload, spec: HostSpec) -> LayerResult:
             f"{hp.warmup} warm-up runs, torch {torch.__version__}, {threads} threads"
             if hp.device == "cpu" else f"median of {hp.repeats} runs after {hp.warmup} "
             f"warm-up runs, torch {torch.__version__}, {torch.cuda.get_device_name(device)}",
-            "energy": energy_src, "constant.ENERGY_WINDOW_S": str(ENERGY_WINDOW_S)}
+            "energy": energy_src, "constant.ENERGY_WINDOW_S": str(ENERGY_WINDOW_S),
+            **no_area_provenance(NO_AREA)}
     if layer.input is None:
         warnings.append("statistical mode: timed on seeded random tensors at the densities")
     return LayerResult(
@@ -209,9 +211,13 @@ def evaluate(layer: LayerWorkload, spec: HostSpec) -> LayerResult:
         provenance=prov, warnings=tuple(warnings))
 
 
+NO_AREA = ("a measured machine (this computer's CPU or GPU): its silicon is not modelled, "
+           "and the preset's compute and memory sections are a roofline reference of a slice "
+           "of a server chip, not a design to size")
+
 MODEL = ModelInfo(
     name="host", spec_class=HostSpec, evaluate=evaluate,
     description="measured: PyTorch on this machine's CPU or GPU, median "
                 "of repeats after warm-up; energy from RAPL / NVML or TDP x time",
-                uses_data=False, measured=True, counts_accesses=False,
+                uses_data=False, measured=True, counts_accesses=False, no_area=NO_AREA,
 )

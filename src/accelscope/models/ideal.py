@@ -16,7 +16,8 @@ from collections.abc import Collection
 
 from accelscope.arch.spec import ArchSpec
 from accelscope.energy import NormalizedTableError, Pricing, dram_accesses
-from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
+from accelscope.energy.area import AreaModel, AreaReport
+from accelscope.models.common import footprint_elems, spec_provenance, useful_macs, with_area
 from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
 from accelscope.results import Access, LayerResult
 
@@ -72,13 +73,28 @@ def evaluate(layer: LayerWorkload, spec: ArchSpec) -> LayerResult:
     cycles = max(bound.values())
     limiter = max(bound, key=bound.__getitem__)
     stalls = {} if limiter == "compute" else {f"{limiter}_bandwidth": cycles - compute_cycles}
-    return LayerResult(
+    return with_area(LayerResult(
         layer=g.name, kind=g.kind, model="ideal", arch=spec.name, clock_hz=float(spec.clock_hz),
         peak_macs_per_cycle=int(c.macs_per_cycle), cycles=cycles, macs=g.macs,
         macs_issued=g.macs, macs_useful=useful_macs(layer), accesses=tuple(accesses),
         energy_pj=energy, stall_cycles=stalls,
         details={"bound_by": limiter, "bound_cycles": bound},
-        provenance={**prov, **pricing.provenance}, warnings=tuple(warnings))
+        provenance={**prov, **pricing.provenance}, warnings=tuple(warnings)), area(spec))
+
+
+def area(spec: ArchSpec) -> AreaReport:
+    """A roofline reference, not a chip: the MAC units of the peak rate and the memory
+    levels, nothing else [mm2]."""
+    c = spec.compute
+    am = AreaModel(spec.technology_nm)
+    parts = {"mac_array": c.macs_per_cycle * am.mac_um2(int(c.operand_bits),
+                                                        int(c.accumulator_bits), c.number)}
+    for level in spec.memory:
+        parts[f"sram.{level.name}"] = am.level_um2(level)
+    return am.report(parts, method=(
+        f"roofline reference, not a chip: {c.macs_per_cycle} MAC units "
+        f"({c.operand_bits}-bit {c.number}, {c.accumulator_bits}-bit accumulators) and the "
+        "memory levels only; no registers, interconnect, control or I/O"))
 
 
 def _holds(holds: Collection[str], tensor: str) -> bool:
@@ -90,4 +106,5 @@ MODEL = ModelInfo(
     name="ideal", spec_class=ArchSpec, evaluate=evaluate,
     description="roofline upper bound: peak compute, per-level "
                 "bandwidth, compulsory traffic only, perfect overlap", uses_data=True,
+    area=area,
 )

@@ -26,7 +26,8 @@ TARGET_MODULES = ("accelscope.validate.workload_targets",
                   "accelscope.validate.systolic_targets", "accelscope.validate.spots_targets",
                   "accelscope.validate.scnn_targets", "accelscope.validate.eyeriss_targets",
                   "accelscope.validate.dct_targets",
-                  "accelscope.validate.cgra_targets", "accelscope.validate.gconv_targets")
+                  "accelscope.validate.cgra_targets", "accelscope.validate.gconv_targets",
+                  "accelscope.validate.area_targets")
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ import numpy as np
 import torch
 
 from accelscope.energy import NormalizedTableError, Pricing, dram_accesses
+from accelscope.energy.area import AreaModel, AreaReport
 from accelscope.errors import ShapeError
 from accelscope.models.array_form import array_form
 from accelscope.models.cgra.cost import Tally, price_run, sram_pj_per_access
@@ -51,7 +52,7 @@ from accelscope.models.cgra.layout import CgraMemoryError, ConvShape
 from accelscope.models.cgra.mappings import RUNNERS, MappingRun
 from accelscope.models.cgra.sim import Cgra
 from accelscope.models.cgra.spec import CgraSpec
-from accelscope.models.common import pieces, spec_provenance, useful_macs
+from accelscope.models.common import pieces, spec_provenance, useful_macs, with_area
 from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
 from accelscope.results import Access, LayerResult
 from accelscope.workload.gconv import GConv
@@ -194,10 +195,42 @@ def evaluate(layer: LayerWorkload, spec: CgraSpec) -> LayerResult:
     gap = mapping_gap(g)
     if gap is None:
         try:
-            return _evaluate_mappings(layer, spec)
+            r = _evaluate_mappings(layer, spec)
         except _NoMappingFitsError as exc:
-            return _evaluate_general(layer, spec, exc.refused, fallback=True)
-    return _evaluate_general(layer, spec, {m: gap for m in spec.cgra.mappings})
+            r = _evaluate_general(layer, spec, exc.refused, fallback=True)
+    else:
+        r = _evaluate_general(layer, spec, {m: gap for m in spec.cgra.mappings})
+    return with_area(r, area(spec))
+
+
+#: Registers of one cell: R0-R3 and ROUT (OpenEdgeCGRA README, docs/cgra.md).
+CELL_REGISTERS = 5
+#: Width of one cell instruction (OpenEdgeCGRA RTL: 32-bit instructions,
+#: shared/references/gconv_dct_cgra.md Sec. 3).
+INSTRUCTION_BITS = 32
+
+
+def area(spec: CgraSpec) -> AreaReport:
+    """The cells (a 32-bit ALU adder, a 32-bit multiplier, five 32-bit registers and the
+    per-cell context memory of ``max_instructions`` instructions) and the SRAM banks, which
+    the CGRA shares with the host [mm2]. Not modelled: the host CPU, the bus, the torus
+    links, the shared instruction memory, the ALU's logic and shift paths, control and I/O."""
+    c, a = spec.compute, spec.cgra.array
+    am = AreaModel(spec.technology_nm)
+    bits = int(c.operand_bits)
+    n = math.prod(c.array)
+    parts = {"cells.alu_adder": n * am.adder_um2(bits),
+             "cells.multiplier": n * am.multiplier_um2(bits),
+             "cells.registers": n * am.register_um2(CELL_REGISTERS * bits),
+             "cells.context_memory": n * am.storage_um2(a.max_instructions
+                                                        * INSTRUCTION_BITS / 8)}
+    for level in spec.memory:
+        parts[f"sram.{level.name}"] = am.level_um2(level)
+    return am.report(parts, method=(
+        f"{n} cells x ({bits}-bit adder and multiplier, {CELL_REGISTERS} {bits}-bit "
+        f"registers, {a.max_instructions} x {INSTRUCTION_BITS}-bit context words) and the "
+        "SRAM banks shared with the host; not modelled: host CPU, bus, torus links, shared "
+        "instruction memory, logic/shift paths, control, I/O"))
 
 
 def _evaluate_mappings(layer: LayerWorkload, spec: CgraSpec) -> LayerResult:
@@ -426,5 +459,5 @@ MODEL = ModelInfo(
     description="OpenEdgeCGRA 4x4: instruction-level simulation of the "
                 "CF '24 convolution mappings (best per layer, tiled to the banks) and of the "
                 "im2col-ic kernel over host-built patches for every other GConv, with the "
-                "host CPU's launches, parameters and im2col", uses_data=False,
+                "host CPU's launches, parameters and im2col", uses_data=False, area=area,
 )

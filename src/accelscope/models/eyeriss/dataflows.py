@@ -61,6 +61,7 @@ import numpy as np
 
 from accelscope.energy import get_table
 from accelscope.energy import provenance as energy_provenance
+from accelscope.energy.area import ISCA16_STORAGE, STORAGE_65NM_UM2_PER_BYTE, isca16_storage_um2
 from accelscope.models.common import spec_provenance, useful_macs
 from accelscope.models.contract import LayerWorkload, UnsupportedLayerError
 from accelscope.models.eyeriss.common import real_count, real_rows, shape, word_energies
@@ -83,26 +84,18 @@ NAMES = {"rs": "RS", "ws": "WS", "os_a": "OS_A (SOC-MOP)", "os_b": "OS_B (MOC-MO
          "os_c": "OS_C (MOC-SOP)", "nlr": "NLR"}
 
 # -- the equal-area storage model ----------------------------------------------------------------
-# Area of one storage instance per byte, 65 nm, as (size [bytes], area [um^2/byte]); linear
-# in between, the last value beyond. The data points of the ISCA 2016 analysis framework's
-# storage-area helper (MATLAB, ominux/eyeriss-dataflow helpers/get_storage_area_from_size.m,
-# a public copy of the framework; shared/references notes): small register files cost about
-# 8x more area per byte than a >= 4 KB SRAM.
-AREA_PER_BYTE_UM2 = ((2, 103.47), (4, 172.07), (8, 177.07), (16, 169.89), (32, 96.06),
-                     (64, 59.15), (128, 39.94), (256, 27.48), (512, 20.87), (1024, 16.14),
-                     (2048, 13.89), (4096, 12.70))
-AREA_SOURCE = ("65 nm storage area per byte of the ISCA 2016 analysis framework (public MATLAB "
-               "copy ominux/eyeriss-dataflow, helpers/get_storage_area_from_size.m); reference "
-               "area = 256 PEs x 512 B RF + 128 KB buffer (Chen et al., ISCA 2016, Sec. VI-A)")
+# The framework's 65 nm storage area per byte and its own (linear per-byte) interpolation live
+# in energy.area, with the other area constants: small register files cost about 8x more area
+# per byte than a >= 4 KB SRAM.
+AREA_PER_BYTE_UM2 = STORAGE_65NM_UM2_PER_BYTE
+AREA_SOURCE = (f"{ISCA16_STORAGE}; reference area = 256 PEs x 512 B RF + 128 KB buffer "
+               "(Chen et al., ISCA 2016, Sec. VI-A)")
 
 
 def storage_area_um2(size_bytes: float) -> float:
-    """Area of one storage instance of ``size_bytes`` bytes (0 for none) [um^2]."""
-    if size_bytes <= 0:
-        return 0.0
-    sizes = [s for s, _ in AREA_PER_BYTE_UM2]
-    per = float(np.interp(size_bytes, sizes, [a for _, a in AREA_PER_BYTE_UM2]))
-    return per * size_bytes
+    """Area of one storage instance of ``size_bytes`` bytes (0 for none) [um^2], by the
+    framework's rule (``energy.area.isca16_storage_um2``)."""
+    return isca16_storage_um2(size_bytes)
 
 
 def equal_area_glb_bytes(rf_bytes_per_pe: int, *, pes: int = 256, ref_rf_bytes: int = 512,

@@ -44,7 +44,8 @@ import torch
 
 from accelscope.energy import dram_accesses, get_table
 from accelscope.energy import provenance as energy_provenance
-from accelscope.models.common import spec_provenance, useful_macs
+from accelscope.energy.area import ISCA16_PE, ISCA16_PE_65NM_UM2, AreaModel, AreaReport
+from accelscope.models.common import spec_provenance, useful_macs, with_area
 from accelscope.models.contract import LayerWorkload, ModelInfo, UnsupportedLayerError
 from accelscope.models.eyeriss.common import real_count, real_rows, shape, word_energies
 from accelscope.models.eyeriss.dataflows import evaluate_dataflow
@@ -264,6 +265,10 @@ def _candidate_energy(cand: dict[str, np.ndarray], macs: int, gate: float, rf_pe
 
 
 def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
+    return with_area(_evaluate(layer, spec), area(spec))
+
+
+def _evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
     g = layer.gconv
     if not isinstance(spec, EyerissSpec):
         raise UnsupportedLayerError("eyeriss", g, "the spec is not an Eyeriss spec "
@@ -480,10 +485,45 @@ def fmap_coding(spec: EyerissSpec) -> str | None:
     return "eyeriss.rlc is true (run-length coded feature maps)" if spec.eyeriss.rlc else None
 
 
+def area(spec: EyerissSpec) -> AreaReport:
+    """The PE array (MAC, the rest of the PE's logic, one storage instance per spad) and the
+    GLB in its banks [mm2]. Not modelled: the NoC (GIN/GON buses, multicast controllers, the
+    local psum links), the RLC codec, the ReLU, the configuration scan chain, top-level
+    control, the clock tree and the pads."""
+    ep, c = spec.eyeriss, spec.compute
+    am = AreaModel(spec.technology_nm)
+    op, acc = int(c.operand_bits), int(c.accumulator_bits)
+    n_pe = math.prod(c.array)
+    mac = am.mac_um2(op, acc, c.number)
+    pe_logic = am.constant_um2("isca16.pe_logic", ISCA16_PE_65NM_UM2, 65, ISCA16_PE)
+    parts = {"pe_array.mac": n_pe * mac,
+             "pe_array.other_logic": n_pe * max(pe_logic - mac, 0.0)}
+    for name, words in (("ifmap_spad", ep.ifmap_spad_words),
+                        ("filter_spad", ep.filter_spad_words),
+                        ("psum_spad", ep.psum_spad_words)):
+        if words:
+            parts[f"pe_array.{name}"] = n_pe * am.storage_um2(words * op / 8)
+    glb = spec.memory[-1]
+    bank = ep.glb_bank_bytes
+    if ep.glb_filter_bytes:
+        fmap = glb.size_bytes - ep.glb_filter_bytes
+        parts["glb.fmap"] = am.sram_um2(fmap, banks=max(fmap // bank, 1))
+        parts["glb.filter"] = am.sram_um2(ep.glb_filter_bytes,
+                                          banks=max(math.ceil(ep.glb_filter_bytes / bank), 1))
+    else:
+        parts["glb"] = am.sram_um2(glb.size_bytes, banks=max(glb.size_bytes // bank, 1))
+    return am.report(parts, method=(
+        f"{n_pe} PEs x (a {op}-bit MAC, the rest of the ISCA 2016 framework's "
+        f"{ISCA16_PE_65NM_UM2:,.0f} um2 PE logic at 65 nm, one storage instance per spad) "
+        f"and the GLB in {bank:,} B banks; not modelled: NoC (GIN/GON, multicast "
+        "controllers, psum links), RLC codec, ReLU, scan chain, top-level control, clock "
+        "tree, pads"))
+
+
 MODEL = ModelInfo(
     name="eyeriss", spec_class=EyerissSpec, evaluate=evaluate,
     description="Eyeriss (JSSC 2017 / ISCA 2016): row-stationary "
                 "12x14 PE array with spads and GLB, zero gating, run-length compressed "
                 "feature maps in DRAM", uses_data=True,
-    fmap_coding=fmap_coding,
+    fmap_coding=fmap_coding, area=area,
 )

@@ -43,7 +43,7 @@ from accelscope.models.contract import (
 )
 from accelscope.models.scnn.counts import conv_counts, fc_counts, ppu_counts, route
 from accelscope.models.scnn.schedule import execute_schedule
-from accelscope.models.scnn.spec import AREA_SOURCE, ScnnSpec, area_mm2
+from accelscope.models.scnn.spec import ScnnSpec, area, area_mm2
 from accelscope.results import Access, LayerResult
 
 
@@ -274,7 +274,7 @@ def _evaluate(layer: LayerWorkload, spec: ScnnSpec, path: str) -> LayerResult:
         stalls["dram_bandwidth"] = dram_cycles - cycles
         cycles = dram_cycles
     stalls = {k: min(v, cycles) for k, v in stalls.items()}
-    area = area_mm2(spec)
+    area_report = area(spec)
     details = dict(counts.details)
     parts, prov["scratchpad"] = details.pop("scratchpad", ({}, (
         "PPU layer: operands stream through the post-processing units, no accumulator or "
@@ -283,9 +283,8 @@ def _evaluate(layer: LayerWorkload, spec: ScnnSpec, path: str) -> LayerResult:
     details["compute_cycles"] = compute_cycles
     details["multiplier_utilization"] = useful / (cycles * c.macs_per_cycle)
     details["multiplier_utilization_compute"] = useful / (compute_cycles * c.macs_per_cycle)
-    details["area_mm2"] = {"pe": area["pe"], "chip": area["chip"]}
-    prov["area"] = (f"PE {area['pe']:.4f} mm2, chip ({spec.n_pe} PEs) {area['chip']:.3f} mm2 "
-                    f"at 16 nm from per-component unit areas: {AREA_SOURCE}")
+    details["area_mm2"] = area_report.details()
+    prov.update(area_report.provenance)
     if path != "ppu":
         prov["bank_hash"] = ("DNNsim's SCNN hash generalised to F and A (models/scnn/core."
                              "bank_of), on the output channel inside the group and the "
@@ -312,9 +311,9 @@ MODEL = ModelInfo(
                 "Cartesian-product dataflow on compressed-sparse weights and activations, "
                 "with its dense twins DCNN / DCNN-opt", uses_data=True,
     nonconv=NonconvSwitch(section='scnn', unit='ppu'),
-    fmap_coding=fmap_coding, area=area_mm2,
+    fmap_coding=fmap_coding, area=area,
 )
 
 
-__all__ = ["MODEL", "ScnnSpec", "area_mm2", "evaluate", "execute_schedule", "fmap_coding",
+__all__ = ["MODEL", "ScnnSpec", "area", "area_mm2", "evaluate", "execute_schedule", "fmap_coding",
            "route"]

@@ -1,5 +1,5 @@
 """The SCNN / DCNN spec (PE grid, multiplier array, crossbar, accumulator banks, IARAM /
-OARAM, compressed formats) and its area model (16 nm, per-component unit areas)."""
+OARAM, compressed formats) and its area (SCNN's Table 4 unit areas through ``energy.area``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from accelscope.arch.spec import ArchSpec, SpecSection
+from accelscope.energy.area import (
+    SCNN_NODE_NM,
+    SCNN_TABLE4,
+    SCNN_TABLE4_16NM,
+    AreaModel,
+    AreaReport,
+)
 
 PAPER = ("Parashar et al., 'SCNN: An Accelerator for Compressed-sparse Convolutional Neural "
          "Networks', ISCA 2017 (arXiv 1708.04485)")
@@ -145,36 +152,50 @@ class ScnnSpec(ArchSpec):
         return m.size_bytes // m.banks
 
 
-# -- area (16 nm), per PE component ------------------------------------------------------------
-AREA_SOURCE = (f"{PAPER}, Table 4 as summarised in shared/references/spots_scnn_eyeriss.md "
-               "Sec. 2.2: PE 0.123 mm2, chip 7.9 mm2, multiplier array 0.008 mm2 (6 %), scatter "
-               "crossbar 0.026 mm2, memories 57 % [S]; the per-memory split (IARAM+OARAM 20 KB "
-               "0.031 mm2, weight FIFO 0.5 KB 0.004 mm2, accumulators 6 KB 0.036 mm2, other "
-               "0.018 mm2) is recalled [M], consistent with those totals")
-AREA_MM2_PER_KIB_ACT_SRAM = 0.031 / 20     # IARAM + OARAM
-AREA_MM2_PER_KIB_FIFO = 0.004 / 0.5        # weight FIFO (500 B = 50 x 4 x 20 bits)
-AREA_MM2_PER_KIB_ACCUMULATOR = 0.036 / 6   # 2 halves x 32 banks x 32 x 24 bits = 6 KiB
-AREA_MM2_PER_MULTIPLIER = 0.008 / 16       # 16-bit multiplier
-AREA_MM2_PER_CROSSPOINT = 0.026 / (16 * 32)  # 16 x 32 crossbar
-AREA_MM2_PE_OTHER = 0.018                  # PPU, control, halo links
+# -- area: SCNN's own Table 4 unit areas (16 nm), scaled to the spec's node -------------------
+AREA_SOURCE = SCNN_TABLE4
+_PE_PARTS = ("activation_sram", "weight_fifo", "multipliers", "scatter_crossbar",
+             "accumulators", "other")
 
 
-def area_mm2(spec: ScnnSpec) -> dict[str, float]:
-    """Area per PE component, the PE and the chip (PEs only) [mm2], from the Table 4 unit
-    areas scaled by this spec's sizes."""
+def area(spec: ScnnSpec) -> AreaReport:
+    """Area of the PE array [mm2]: per PE component (``pe_array.<part>``, all PEs together)
+    from SCNN's Table 4 unit areas at 16 nm scaled by this spec's sizes and node
+    (``energy.area``). Global wiring, the DRAM interface and the chip's I/O are not
+    modelled (the paper's chip area is 64 PEs' worth too)."""
     p = spec.scnn
+    am = AreaModel(spec.technology_nm)
+    t = SCNN_TABLE4_16NM
+
+    def unit(name: str) -> float:
+        return am.constant_um2(f"scnn.{name}", t[name], SCNN_NODE_NM, SCNN_TABLE4)
+
     kib = {m: spec.per_pe_bytes(m) / 1024 for m in LEVELS}
     mults = p.weight_vector * p.activation_vector
     pe = {
-        "activation_sram": (kib["iaram"] + kib["oaram"]) * AREA_MM2_PER_KIB_ACT_SRAM,
-        "weight_fifo": kib["weight_fifo"] * AREA_MM2_PER_KIB_FIFO,
-        "multipliers": mults * AREA_MM2_PER_MULTIPLIER,
-        "scatter_crossbar": (mults * p.accumulator_banks * AREA_MM2_PER_CROSSPOINT
+        "activation_sram": (kib["iaram"] + kib["oaram"]) * unit("activation_sram_per_kib"),
+        "weight_fifo": kib["weight_fifo"] * unit("weight_fifo_per_kib"),
+        "multipliers": mults * unit("multiplier_16b"),
+        "scatter_crossbar": (am.crossbar_um2(mults, p.accumulator_banks,
+                                             spec.compute.accumulator_bits)
                              if p.scatter_crossbar else 0.0),
-        "accumulators": kib["accumulator"] * AREA_MM2_PER_KIB_ACCUMULATOR,
-        "other": AREA_MM2_PE_OTHER,
+        "accumulators": kib["accumulator"] * unit("accumulator_per_kib"),
+        "other": unit("pe_other"),
     }
-    out = {f"pe.{k}": v for k, v in pe.items()}
-    out["pe"] = sum(pe.values())
-    out["chip"] = out["pe"] * spec.n_pe
+    return am.report(
+        {f"pe_array.{k}": v * spec.n_pe for k, v in pe.items()},
+        method=(f"{spec.n_pe} PEs x (IARAM+OARAM, weight FIFO, {mults} multipliers, "
+                + ("scatter crossbar, " if p.scatter_crossbar else "")
+                + "accumulator banks, PPU/control) from SCNN's Table 4 unit areas at 16 nm, "
+                f"scaled to {spec.technology_nm} nm; global wiring, DRAM interface and I/O "
+                "are not modelled"))
+
+
+def area_mm2(spec: ScnnSpec) -> dict[str, float]:
+    """The same area per PE: ``pe.<part>``, ``pe`` (their sum) and ``chip`` (all PEs)
+    [mm2] (what the SCNN validate targets read)."""
+    r = area(spec)
+    out = {f"pe.{k}": r[f"pe_array.{k}"] / spec.n_pe for k in _PE_PARTS}
+    out["pe"] = r.total_mm2 / spec.n_pe
+    out["chip"] = r.total_mm2
     return out

@@ -28,8 +28,9 @@ from pydantic import Field, model_validator
 
 from accelscope.arch.spec import ArchSpec, MemoryLevel, SpecSection
 from accelscope.energy import NormalizedTableError, Pricing, dram_accesses
+from accelscope.energy.area import AreaModel, AreaReport
 from accelscope.models.array_form import array_form, is_gemm, relabel
-from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
+from accelscope.models.common import footprint_elems, spec_provenance, useful_macs, with_area
 from accelscope.models.contract import (
     LayerWorkload,
     ModelInfo,
@@ -150,8 +151,30 @@ def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
                                         "systolic.nonconv_on: vector")
         pricing = pricing_for("systolic", g, spec)
         r = _evaluate(form, spec, pricing)
-        return as_original(r, layer, form, how, pricing)
-    return _evaluate(layer, spec, pricing_for("systolic", g, spec))
+        return with_area(as_original(r, layer, form, how, pricing), area(spec))
+    return with_area(_evaluate(layer, spec, pricing_for("systolic", g, spec)), area(spec))
+
+
+def area(spec: SystolicSpec) -> AreaReport:
+    """The PE array (a MAC unit and its pipeline registers per MAC lane), the vector unit
+    and the memory levels [mm2]; control, interconnect and I/O are not modelled."""
+    c, p = spec.compute, spec.systolic
+    am = AreaModel(spec.technology_nm)
+    op, acc = int(c.operand_bits), int(c.accumulator_bits)
+    mac = am.mac_um2(op, acc, c.number)
+    n_pe = math.prod(c.array)
+    # a systolic PE passes an input and a weight on and keeps (or passes) a partial sum:
+    # two operand registers and one accumulator register per MAC lane
+    parts = {"pe_array.mac": c.macs_per_cycle * mac,
+             "pe_array.registers": n_pe * am.register_um2(c.macs_per_pe * (2 * op + acc)),
+             "vector_unit": p.vector_ops_per_cycle * mac}
+    for level in spec.memory:
+        parts[f"sram.{level.name}"] = am.level_um2(level)
+    return am.report(parts, method=(
+        f"{n_pe} PEs x {c.macs_per_pe} MAC lane(s) ({op}-bit {c.number}, {acc}-bit "
+        f"accumulator) with 2 operand + 1 accumulator pipeline registers per lane, a "
+        f"{p.vector_ops_per_cycle}-lane vector unit of MAC units, the memory levels; the "
+        "array's control, operand distribution, DRAM interface and I/O are not modelled"))
 
 
 def _evaluate(layer: LayerWorkload, spec: SystolicSpec, pricing: Pricing) -> LayerResult:
@@ -423,5 +446,5 @@ MODEL = ModelInfo(
     description="dense systolic GEMM array (os/ws/is), compute "
                 "timing exact against SCALE-Sim v3; vector unit for non-GEMM layers",
                 uses_data=False,
-    nonconv=NonconvSwitch(section='systolic', unit='vector'),
+    nonconv=NonconvSwitch(section='systolic', unit='vector'), area=area,
 )

@@ -38,8 +38,9 @@ from pydantic import Field, model_validator
 
 from accelscope.arch.spec import ArchSpec, MemoryLevel, SpecSection
 from accelscope.energy import Pricing, dram_accesses
+from accelscope.energy.area import AreaModel, AreaReport
 from accelscope.models.array_form import array_form
-from accelscope.models.common import footprint_elems, spec_provenance, useful_macs
+from accelscope.models.common import footprint_elems, spec_provenance, useful_macs, with_area
 from accelscope.models.contract import (
     LayerWorkload,
     ModelInfo,
@@ -404,7 +405,7 @@ def evaluate(layer: LayerWorkload, spec: SpotsSpec) -> LayerResult:
     prov = spec_provenance(spec)
     if not is_gemm(g):
         if p.nonconv_on == "vector":
-            return _vector_layer(layer, spec, pricing, prov)
+            return with_area(_vector_layer(layer, spec, pricing, prov), area(spec))
 
         form, how = array_form(layer)
         run_spec = spec
@@ -413,8 +414,37 @@ def evaluate(layer: LayerWorkload, spec: SpotsSpec) -> LayerResult:
             run_spec = spec.model_copy(update={"spots": p.model_copy(
                 update={"skip_zero_ifm_blocks": False})})
         r = _gemm_layer(form, run_spec, pricing, prov)
-        return as_original(r, layer, form, how, pricing)
-    return _gemm_layer(layer, spec, pricing, prov)
+        return with_area(as_original(r, layer, form, how, pricing), area(spec))
+    return with_area(_gemm_layer(layer, spec, pricing, prov), area(spec))
+
+
+def area(spec: SpotsSpec) -> AreaReport:
+    """The GEMM array (a MAC unit, its result registers and two operand registers per PE),
+    the main IM2COL unit's reserve buffers, the vector unit and the SRAMs [mm2]. Not
+    modelled: the patch units' new/neighbour buffers and control (their sizes are in the
+    paper's Table 1, which was not available), the three per-PE FIFOs beyond one word each,
+    the compress unit, the split-mode multiplexers, DRAM interface and I/O."""
+    c, p = spec.compute, spec.spots
+    am = AreaModel(spec.technology_nm)
+    op, acc = int(c.operand_bits), int(c.accumulator_bits)
+    mac = am.mac_um2(op, acc, c.number)
+    n_pe = math.prod(c.array)
+    pus = max(p.im2col_pus[0], 1)
+    reserve_bytes = p.reserve_buffer_elems * op / 8
+    parts = {"pe_array.mac": c.macs_per_cycle * mac,
+             "pe_array.registers": n_pe * am.register_um2(p.result_registers * acc + 2 * op),
+             "im2col.reserve_buffers": pus * am.storage_um2(reserve_bytes / pus),
+             "vector_unit": p.vector_ops_per_cycle * mac}
+    for level in spec.memory:
+        parts[f"sram.{level.name}"] = am.level_um2(level)
+    return am.report(parts, method=(
+        f"{n_pe} PEs x (a {op}x{op}-bit MAC with a {acc}-bit adder, {p.result_registers} "
+        f"result registers of {acc} bits, 2 operand registers), the main IM2COL unit's "
+        f"reserve buffer ({p.reserve_buffer_elems} elements in {pus} PU buffers), a "
+        f"{p.vector_ops_per_cycle}-lane vector unit (ours), the SRAMs; not modelled: patch "
+        "units' other buffers and control, FIFOs beyond one word, the compress unit, "
+        "split-mode multiplexers, DRAM interface, I/O (the paper's Table 1 was not "
+        "available)"))
 
 
 def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing,
@@ -563,5 +593,5 @@ MODEL = ModelInfo(
     description="SPOTS (TACO 2022): hardware IM2COL + tall/split "
                 "output-stationary systolic GEMM skipping zero weight columns and IM2COL row "
                 "blocks", uses_data=True,
-    nonconv=NonconvSwitch(section='spots', unit='vector'),
+    nonconv=NonconvSwitch(section='spots', unit='vector'), area=area,
 )
