@@ -13,6 +13,7 @@ Stable API (docs/api.md)::
     s = accelscope.sweep("space.yaml", out="out/sw")          # a design-space sweep
     df = accelscope.open_store("out/sw").to_dataframe()     # its results store
     front = accelscope.pareto("out/sw", "latency,energy")   # the Pareto front per network
+    page = accelscope.report("out/tiny-spots", "report.html")  # one self-contained HTML page
 """
 
 from importlib import metadata as _metadata
@@ -32,6 +33,7 @@ from accelscope.api import (
     open_store,
     pareto,
     prepare,
+    report,
     sweep,
 )
 from accelscope.arch import ArchError, ArchSpec
@@ -91,6 +93,7 @@ __all__ = [
     "open_store",
     "pareto",
     "prepare",
+    "report",
     "sweep",
     "zoo",
 ]

@@ -47,6 +47,8 @@ from accelscope.workload.lower import lower
 if TYPE_CHECKING:
     import pandas as pd
 
+    from accelscope.report.html import Report, SweepData
+
 Network = str | os.PathLike[str] | Chain | torch.nn.Module | PreparedNetwork
 Arch = str | os.PathLike[str] | Mapping[str, Any] | ArchSpec
 
@@ -220,5 +222,90 @@ def pareto(store: str | os.PathLike[str] | Store | pd.DataFrame,
     return pareto_front(df, objs, by=by)
 
 
+class _ReportCall:
+    """The HTML report (docs/report.md): ``accelscope.report(result_or_path, path=None)``.
+
+    A callable rather than a function because its name is also the package
+    ``accelscope.report``: attribute access goes on to the package's modules, so that
+    ``accelscope.report.writer`` and ``import accelscope.report.plots as p`` keep working
+    after ``import accelscope``."""
+
+    def __call__(self, result_or_path: Any, path: str | os.PathLike[str] | None = None, *,
+                 chain: Chain | PreparedNetwork | None = None, shapes: bool = True) -> Report:
+        return _report(result_or_path, path, chain=chain, shapes=shapes)
+
+    def __getattr__(self, name: str) -> Any:
+        import importlib
+
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return importlib.import_module(f"accelscope.report.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"accelscope.report has no attribute or module {name!r}"
+                                 ) from None
+
+    def __repr__(self) -> str:
+        return "<accelscope.report: report(result_or_path, path=None) -> the HTML page>"
+
+
+def _report(result_or_path: Any, path: str | os.PathLike[str] | None = None, *,
+            chain: Chain | PreparedNetwork | None = None, shapes: bool = True) -> Report:
+    """The HTML report (docs/report.md) of a ``NetworkResult``, a ``Comparison``, a
+    validation (``validate --json``'s document or a list of ``TargetResult``), a sweep
+    ``Store``, or the path of a run or compare directory, a validate result or a sweep store:
+    one self-contained page, returned as its text (a ``str`` that shows inline in Jupyter)
+    and written to ``path`` when given. ``chain``: the network, for the layer shapes on
+    hover; for a path without it, a zoo network is lowered again (``shapes=False``: not)."""
+    from accelscope.report import html
+
+    if isinstance(chain, PreparedNetwork):
+        chain = chain.chain
+    obj = result_or_path
+    if isinstance(obj, str | os.PathLike):
+        if html.page_kind(obj) == "sweep":
+            with _open_store(obj) as st:
+                obj = _sweep_data(st)
+        else:
+            obj = html.render_path(obj, chain=chain, shapes=shapes)
+    elif isinstance(obj, Store):
+        obj = _sweep_data(obj)
+    elif isinstance(obj, Sequence) and not isinstance(obj, str) and obj and all(
+            hasattr(t, "target") for t in obj):
+        from accelscope import validate
+
+        obj = validate.report(obj)
+    page = obj if isinstance(obj, html.Report) else html.render(obj, chain=chain)
+    if path is not None:
+        page.save(path)
+    return page
+
+
+report = _ReportCall()
+report.__doc__ = _report.__doc__
+
+
+def _sweep_data(store: Store) -> SweepData:
+    from accelscope.dse.pareto import (
+        best_points,
+        influence,
+        objectives_of,
+        parameter_columns,
+        pareto_front,
+        store_frame,
+    )
+    from accelscope.report.html import SweepData
+
+    df, names = store_frame(store)
+    objs = objectives_of(names)
+    ok = len(df) > 0
+    return SweepData(
+        df, frozenset(pareto_front(df, objs)["row_key"]) if ok else frozenset(),
+        tuple((o.name, o.column, o.maximise) for o in objs),
+        tuple(parameter_columns(df)) if ok else (), best_points(df, objs),
+        tuple(store.spaces()), str(store.file), influence(df, objs) if ok else None)
+
+
 __all__ = ["Comparison", "Store", "SweepSummary", "compare", "evaluate", "execute",
-           "load_arch", "lower", "open_store", "override", "pareto", "prepare", "sweep"]
+           "load_arch", "lower", "open_store", "override", "pareto", "prepare", "report",
+           "sweep"]

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import sys
 
-from accelscope.cli import archs, dse, evaluate, lower, scalesim, studies, validate  # noqa: F401
+from accelscope.cli import (  # noqa: F401
+    archs,
+    dse,
+    evaluate,
+    lower,
+    report,
+    scalesim,
+    studies,
+    validate,
+)
 from accelscope.cli._app import app, err_console, styled
 from accelscope.errors import AccelscopeError
 

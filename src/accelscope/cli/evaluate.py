@@ -48,6 +48,7 @@ from accelscope.cli._app import (
     warn,
     wrote,
 )
+from accelscope.cli.report import ReportOpt, write_report
 from accelscope.errors import AccelscopeError, InputFileError
 from accelscope.output import slug
 from accelscope.report.compare import (
@@ -144,7 +145,7 @@ def run_cmd(
     compress: CompressOpt = None, fmaps_on_chip: FmapsOpt = False,
     strategy: StrategyOpt = None, host: HostOpt = Host.cpu, fuse_chain: FuseChainOpt = True,
     host_threads: HostThreadsOpt = 1, json_: JsonOpt = False, quiet: QuietOpt = False,
-    no_plot: NoPlotOpt = False, force: ForceOpt = False,
+    no_plot: NoPlotOpt = False, force: ForceOpt = False, report: ReportOpt = False,
 ) -> None:
     """Evaluate every GConv of a network on one architecture; print and save the results."""
     from accelscope import api
@@ -173,6 +174,8 @@ def run_cmd(
         with dest as o:
             for r in results:
                 write_result(r, o, r.details["strategy"], plot=not no_plot)
+            if report:
+                write_report(o, c, net.chain)
         if json_:
             console.print_json(c.to_json(indent=None))
         wrote(dest)
@@ -193,6 +196,8 @@ def run_cmd(
         table.print(fitted_table(title, cols, trows, flex="layer", right=set(cols[1:])))
     with dest as o:
         write_result(result, o, plot=not no_plot)
+        if report:
+            write_report(o, result, net.chain)
     if json_:
         console.print_json(result.to_json(indent=None))
     wrote(dest)
@@ -224,7 +229,7 @@ def compare_cmd(
     seed: SeedOpt = 0, compress: CompressOpt = None, fmaps_on_chip: FmapsOpt = False,
     strategy: StrategyOpt = None, host: HostOpt = Host.cpu, fuse_chain: FuseChainOpt = True,
     host_threads: HostThreadsOpt = 1, json_: JsonOpt = False, quiet: QuietOpt = False,
-    no_plot: NoPlotOpt = False, force: ForceOpt = False,
+    no_plot: NoPlotOpt = False, force: ForceOpt = False, report: ReportOpt = False,
 ) -> None:
     """Evaluate a network on several architectures and print the totals side by side."""
     from accelscope import api
@@ -274,9 +279,12 @@ def compare_cmd(
             warn(w, where)
     with dest as o:
         c.write(o, plot=not no_plot)
+        if report:
+            write_report(o, c, net.chain)
     if json_:
         console.print_json(c.to_json(indent=None))
     what = "<arch>-<strategy>/" if c.strategies else "<arch>/"
     err_console.print(f"wrote {dest.root}/: compare.csv, "
-                      f"{'' if no_plot else 'compare.png, '}per-arch results in {what}",
+                      f"{'' if no_plot else 'compare.png, '}{'report.html, ' if report else ''}"
+                      f"per-arch results in {what}",
                       highlight=False)

@@ -21,6 +21,7 @@ from accelscope.cli._app import (
     styled,
     wrote,
 )
+from accelscope.cli.report import ReportOpt, write_report
 from accelscope.report.tables import (
     fitted_table,
 )
@@ -36,14 +37,16 @@ def validate_cmd(
     sources: Annotated[bool, typer.Option("--sources", help="print each target's source "
                                           "and note")] = False,
     out: Annotated[Path | None, typer.Option(
-        help="directory for validate.json and validate.csv (default: no files)")] = None,
-    json_: JsonOpt = False, quiet: QuietOpt = False,
+        help="directory for validate.json and validate.csv (default: no files; with "
+             "--report: out/validate)")] = None,
+    json_: JsonOpt = False, quiet: QuietOpt = False, report: ReportOpt = False,
 ) -> None:
     """Compare our numbers with the published ones; exit 1 if a must-hold target fails."""
     from accelscope import validate
 
     fit_consoles(quiet)
-    dest = run_output(ctx, out) if out is not None else None  # a bad --out fails now
+    dest = (run_output(ctx, out, "validate") if out is not None or report
+            else None)  # a bad --out fails now
     with status("computing validation targets ..."):
         results = validate.run(only)
     doc = validate.report(results, only)
@@ -78,6 +81,8 @@ def validate_cmd(
         with dest as o:
             o.write_text("validate.json", json.dumps(doc, indent=1))
             pd.DataFrame(doc["targets"]).to_csv(o.path("validate.csv"), index=False)
+            if report:
+                write_report(o, doc)
         wrote(dest)
     if json_:
         console.print_json(json.dumps(doc))
