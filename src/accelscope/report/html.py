@@ -867,10 +867,10 @@ def _error_plot(pid: str, group: str, targets: Sequence[Mapping[str, Any]]) -> P
             marker={"size": 10, "color": VERDICT_COLOURS[verdict],
                     "symbol": {"ok": "circle", "FAIL": "x", "outside": "diamond"}[verdict]},
             customdata=[[_num(t.get("published")), _num(t.get("ours")),
-                         _t(t.get("unit", "")), f"{100 * float(t['tolerance']):.3g}%", verdict]
-                        for t in pts],
+                         _t(t.get("unit", "")), f"{100 * float(t['tolerance']):.3g}%", verdict,
+                         f"{100 * float(t['rel_error']):.3g}%"] for t in pts],
             hovertemplate="<b>%{y}</b><br>published %{customdata[0]} %{customdata[2]}<br>"
-                          "ours %{customdata[1]} %{customdata[2]}<br>error %{x:.3g}%<br>"
+                          "ours %{customdata[1]} %{customdata[2]}<br>error %{customdata[5]}<br>"
                           "tolerance %{customdata[3]}<br>result %{customdata[4]}"
                           "<extra></extra>"))
     traces.append(go.Scatter(
