@@ -221,3 +221,20 @@ def test_vector_layers_keep_no_tile():
             assert r.scratchpad_bytes == 0
         else:
             assert r.scratchpad_bytes == sum(r.details["scratchpad"].values()) > 0
+
+
+def test_the_timing_memo_changes_only_the_time():
+    """Points that differ in memory sizes or DRAM bandwidth reuse a layer's schedule; each
+    result equals the one computed with an empty memo."""
+    import accelscope
+    from accelscope.models.systolic import spots as spots_model
+
+    net = accelscope.prepare("tiny", prune="0.5")
+    changes = [{}, {"dram.bandwidth_bits_per_cycle": 32},
+               {"memory.weight_sram.size_bytes": 4096}, {"spots.modes": [1]}]
+    warm = [accelscope.evaluate(net, "spots", overrides=ch) for ch in changes]
+    assert spots_model._TIMINGS  # the memo was used
+    for ch, got in zip(changes, warm, strict=True):
+        spots_model._TIMINGS.clear()
+        assert accelscope.evaluate(net, "spots", overrides=ch) == got
+    assert len({r.cycles for r in warm}) > 1  # the changes do change the numbers

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import torch
 import torch.nn.functional as F
@@ -351,8 +352,8 @@ def _weight_storage_bits(wnz: torch.Tensor, p: SpotsParams, fcap: int) -> int:
     return int(_filter_group_bits(wnz, p, fcap).sum())
 
 
-def scratchpad(g: GConv, spec: SpotsSpec, wnz: torch.Tensor, units: int
-               ) -> tuple[dict[str, int], str]:
+def scratchpad(g: GConv, spec: SpotsSpec, wnz: torch.Tensor | None, units: int,
+               group_bits_max: int | None = None) -> tuple[dict[str, int], str]:
     """On-chip bytes a GEMM layer needs besides its stored feature maps in the chosen mode
     (``units``), and how they were obtained (for a unified-SRAM split,
     ``passes/fmaps.py``). The loop order that reads the weights from DRAM once and the
@@ -361,7 +362,8 @@ def scratchpad(g: GConv, spec: SpotsSpec, wnz: torch.Tensor, units: int
 
     * ``weight``: the largest filter group's sparse weights (``_filter_group_bits``, a group
       of ``unit_rows / units x result_registers`` filters), twice when the weight SRAM is
-      double-buffered (the next group loads while this one runs), capped by that SRAM;
+      double-buffered (the next group loads while this one runs), capped by that SRAM
+      (``group_bits_max``: that group's bits when already known, else from ``wnz``);
     * ``im2col``: the IM2COL double buffer, two pixel groups of patches, R*S*C x
       ``units x unit_cols`` operand words each (built densely), capped by the IFM SRAM;
     * ``output``: one pass's results drained from the result registers, filters of the pass
@@ -374,8 +376,9 @@ def scratchpad(g: GConv, spec: SpotsSpec, wnz: torch.Tensor, units: int
     bits = int(spec.compute.operand_bits)
     mf, kd = g.K, g.R * g.S * g.C
     rows_u, fcap, _, width, _ = _geometry(mf, g.N * g.P * g.Q, units, p)
-    terms = {"weight": (math.ceil(int(_filter_group_bits(wnz, p, fcap).max()) / 8),
-                        spec.sram_for("weight")),
+    if group_bits_max is None:  # the largest filter group's sparse weights
+        group_bits_max = int(_filter_group_bits(cast(torch.Tensor, wnz), p, fcap).max())
+    terms = {"weight": (math.ceil(group_bits_max / 8), spec.sram_for("weight")),
              "im2col": (math.ceil(kd * width * bits / 8), spec.sram_for("input")),
              "output": (math.ceil(min(fcap, mf) * width * bits / 8), spec.sram_for("output"))}
     parts, how = {}, []
@@ -447,17 +450,38 @@ def area(spec: SpotsSpec) -> AreaReport:
         "available)"))
 
 
-def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing,
-                prov: Mapping[str, str]) -> LayerResult:
-    """A multiply-and-sum GConv on the IM2COL unit and the systolic GEMM."""
+@dataclass(frozen=True)
+class _Timing:
+    """What a GEMM layer's cycles and counts depend on, computed once per (layer, SPOTS
+    parameters, compute timing): the schedule of every mode and the sparse weights' sizes.
+    The memory sizes and the DRAM link, which sweeps vary most, do not enter it."""
+
+    results: dict[int, ModeResult]
+    weight_bits: int
+    group_bits_max: dict[int, int]
+    hw_reads: int
+    sw_reads: int
+    ring: int
+    fits: bool
+
+
+_TIMINGS: dict[tuple[int, str, int, int], tuple[weakref.ref[LayerWorkload], _Timing]] = {}
+_TIMINGS_MAX = 4096
+"""Layers remembered per process (a sweep evaluates the same workloads on many specs)."""
+
+
+def _timing(layer: LayerWorkload, p: SpotsParams, cycles_per_op: int,
+            pipeline_depth: int) -> _Timing:
+    """``_Timing`` of ``layer``, memoised by the layer object itself (a weak reference: the
+    entry dies with the workload) and the values it depends on, so that points of a sweep
+    that differ only in memory sizes or DRAM bandwidth share it. The result is the same as
+    computing it afresh; the memo changes only the time."""
+    key = (id(layer), p.model_dump_json(), cycles_per_op, pipeline_depth)
+    hit = _TIMINGS.get(key)
+    if hit is not None and hit[0]() is layer:
+        return hit[1]
     g = layer.gconv
-    p, c = spec.spots, spec.compute
-    bits = int(c.operand_bits)
-    prov = dict(prov)
-    if g.operand is None or (layer.operand is None and g.operand not in layer.params):
-        raise UnsupportedLayerError("spots", g, "the weights are needed (SPOTS skips on the "
-                                    "real weight matrix)")
-    w = layer.operand if layer.operand is not None else layer.params[g.operand]
+    w = layer.operand if layer.operand is not None else layer.params[cast(str, g.operand)]
     np_ = g.N * g.P * g.Q
     hw_reads, sw_reads, ring, fits = ifm_sram_reads(g, p.reserve_buffer_elems)  # per group
     wnz = weight_matrices(g, w) != 0
@@ -469,8 +493,32 @@ def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing,
             elem_cycles = 0.0
         else:
             elem_cycles = max(1.0 / (n * p.pu_elems_per_cycle) for n in p.im2col_pus[:u])
-        results[u] = _schedule(wnz, xnz, layer.input_density, np_, u, p, c.cycles_per_op,
-                               c.pipeline_depth, elem_cycles, hw_reads)
+        results[u] = _schedule(wnz, xnz, layer.input_density, np_, u, p, cycles_per_op,
+                               pipeline_depth, elem_cycles, hw_reads)
+    best = min(p.modes, key=lambda u: (results[u].cycles, u))
+    fcap = _geometry(g.K, np_, best, p)[1]
+    t = _Timing(results, w_bits_total, {best: int(_filter_group_bits(wnz, p, fcap).max())},
+                hw_reads, sw_reads, ring, fits)
+    if len(_TIMINGS) >= _TIMINGS_MAX:
+        _TIMINGS.clear()
+    _TIMINGS[key] = (weakref.ref(layer), t)
+    return t
+
+
+def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing,
+                prov: Mapping[str, str]) -> LayerResult:
+    """A multiply-and-sum GConv on the IM2COL unit and the systolic GEMM."""
+    g = layer.gconv
+    p, c = spec.spots, spec.compute
+    bits = int(c.operand_bits)
+    prov = dict(prov)
+    if g.operand is None or (layer.operand is None and g.operand not in layer.params):
+        raise UnsupportedLayerError("spots", g, "the weights are needed (SPOTS skips on the "
+                                    "real weight matrix)")
+    tm = _timing(layer, p, c.cycles_per_op, c.pipeline_depth)
+    results = tm.results
+    hw_reads, sw_reads, ring, fits = tm.hw_reads, tm.sw_reads, tm.ring, tm.fits
+    w_bits_total = tm.weight_bits
     totals: dict[int, dict[str, Any]] = {
         u: {"cycles": m.cycles, "gemm": m.gemm_cycles, "im2col": m.im2col_cycles,
             "issued": m.macs_issued, "gated": m.macs_gated, "k_total": m.k_total,
@@ -497,7 +545,8 @@ def _gemm_layer(layer: LayerWorkload, spec: SpotsSpec, pricing: Pricing,
                "vertical_reuse": fits,
                "cycles_by_mode": {("tall" if u == 1 else f"split x{u}"): int(totals[u]["cycles"])
                                   for u in p.modes}}
-    details["scratchpad"], prov["scratchpad"] = scratchpad(g, spec, wnz, best)
+    details["scratchpad"], prov["scratchpad"] = scratchpad(g, spec, None, best,
+                                                           tm.group_bits_max[best])
     details["scratchpad_bytes"] = sum(details["scratchpad"].values())
     # accesses and energy
     accesses: list[Access] = []
