@@ -24,7 +24,6 @@ from accelscope.dse import Space, Store, SweepSummary, run_sweep
 from accelscope.dse import open_store as _open_store
 from accelscope.errors import AccelscopeError
 from accelscope.passes.point import (
-    OPTION_NAMES,
     Progress,
     Status,
     check_pass_options,
@@ -84,17 +83,8 @@ def _spec(arch: Arch, overrides: Mapping[str, Any] | None) -> ArchSpec:
     return override(spec, overrides) if overrides else spec
 
 
-_NAMES = OPTION_NAMES
-_check_pass_options = check_pass_options  # the command line's run/compare check with their
-_strategies = parse_strategy_option       # own option names (cli/evaluate.py)
-
-
 def _options(net: PreparedNetwork, **extra: Any) -> dict[str, Any]:
     return {**net.options, **{k: v for k, v in extra.items()}}
-
-
-_plain = evaluate_plain
-_strategy = evaluate_with_strategy
 
 
 def evaluate(model: Network, arch: Arch, *, overrides: Mapping[str, Any] | None = None,
@@ -116,20 +106,20 @@ def evaluate(model: Network, arch: Arch, *, overrides: Mapping[str, Any] | None 
     keywords are those of ``prepare``. The result records the resolved spec
     (``result.spec``) and every option (``result.options``)."""
     spec = _spec(arch, overrides)
-    strategies = _strategies(strategy)
+    strategies = parse_strategy_option(strategy)
     if len(strategies) > 1:
         raise AccelscopeError(f"strategy: evaluate runs one strategy, got {strategy!r}; "
                               "compare(model, [arch], strategies=[...]) runs several")
-    _check_pass_options(strategies, compress, fmaps_on_chip, host, host_threads)
+    check_pass_options(strategies, compress, fmaps_on_chip, host, host_threads)
     net = prepare(model, input_shape=input_shape, batch=batch, weights=weights, seed=seed,
                   input=input, prune=prune, mode=mode, status=status)
     options = _options(net, arch=spec.name, overrides=dict(overrides or {}),
                        compress=compress, fmaps_on_chip=fmaps_on_chip)
     if strategies:
-        return _strategy(net, spec, strategies[0], host, fuse, host_threads, {},
-                         {**options, "host": host, "host_threads": host_threads,
-                          "fuse": fuse}, status)
-    return _plain(net, spec, compress, fmaps_on_chip, options, progress)
+        return evaluate_with_strategy(net, spec, strategies[0], host, fuse, host_threads, {},
+                                      {**options, "host": host, "host_threads": host_threads,
+                                       "fuse": fuse}, status)
+    return evaluate_plain(net, spec, compress, fmaps_on_chip, options, progress)
 
 
 def compare(model: Network, archs: Sequence[Arch], *, baseline: str | None = None,
@@ -160,16 +150,16 @@ def compare(model: Network, archs: Sequence[Arch], *, baseline: str | None = Non
             raise AccelscopeError(f"baseline {baseline!r} is not one of the archs "
                                   f"({', '.join(names)})")
         baseline = names[refs.index(baseline)]
-    strats = _strategies(strategies)
-    _check_pass_options(strats, compress, fmaps_on_chip, host, host_threads)
+    strats = parse_strategy_option(strategies)
+    check_pass_options(strats, compress, fmaps_on_chip, host, host_threads)
     net = prepare(model, input_shape=input_shape, batch=batch, weights=weights, seed=seed,
                   input=input, prune=prune, mode=mode, status=status)
     options = _options(net, archs=names, overrides=dict(overrides or {}),
                        baseline=baseline or names[0])
     if not strats:
         options.update(compress=compress, fmaps_on_chip=fmaps_on_chip)
-        results = [_plain(net, sp, compress, fmaps_on_chip, {**options, "arch": sp.name},
-                          progress) for sp in specs]
+        results = [evaluate_plain(net, sp, compress, fmaps_on_chip,
+                                  {**options, "arch": sp.name}, progress) for sp in specs]
         base_i = names.index(baseline) if baseline is not None else 0
         return Comparison(net.chain.name, tuple((r.arch, r) for r in results),
                           tuple(compare_rows(results, base_i)), results[base_i].arch)
@@ -179,8 +169,9 @@ def compare(model: Network, archs: Sequence[Arch], *, baseline: str | None = Non
     options.update(host=host, host_threads=host_threads, fuse=fuse, strategies=list(strats))
     for sp in specs:
         for s in strats:
-            by_key[(sp.name, s)] = _strategy(net, sp, s, host, fuse, host_threads, cache,
-                                             {**options, "arch": sp.name}, status)
+            by_key[(sp.name, s)] = evaluate_with_strategy(
+                net, sp, s, host, fuse, host_threads, cache, {**options, "arch": sp.name},
+                status)
     rows = strategy_rows(by_key, ref, baseline)
     return Comparison(net.chain.name, tuple((f"{a}-{s}", r) for (a, s), r in by_key.items()),
                       tuple(rows), f"{baseline or names[0]}-{ref}", strats)

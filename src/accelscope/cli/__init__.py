@@ -20,8 +20,8 @@ from accelscope.cli._app import app, err_console, styled
 from accelscope.errors import AccelscopeError
 
 # the order of `accelscope --help`: the pipeline first, then the papers' studies
-_ORDER = ("models", "lower", "run", "compare", "sweep-density", "dct-accuracy", "scalesim",
-          "eyeriss-dataflows", "validate", "cgra")
+_ORDER = ("models", "lower", "run", "compare", "sweep", "pareto", "report", "sweep-density",
+          "dct-accuracy", "scalesim", "eyeriss-dataflows", "validate", "cgra")
 app.registered_commands.sort(key=lambda c: _ORDER.index(c.name) if c.name in _ORDER
                              else len(_ORDER))
 

@@ -115,8 +115,9 @@ def run_output(ctx: typer.Context, out: Path | None, *default_parts: str,
 
 
 def _without_force(command: str) -> str:
-    return " ".join(p for p in command.split() if p not in ("--force", "--quiet", "--json",
-                                                             "--no-plot"))
+    return " ".join(p for p in command.split() if p not in ("--force", "--quiet", "-q",
+                                                             "--json", "--no-plot",
+                                                             "--report"))
 
 
 class LayerProgress:

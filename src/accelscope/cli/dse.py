@@ -18,6 +18,7 @@ from accelscope.cli._app import (
     styled,
     warn,
 )
+from accelscope.cli.report import ReportOpt
 from accelscope.errors import InputFileError
 
 
@@ -81,7 +82,7 @@ def sweep_cmd(
     export: Annotated[list[Path] | None, typer.Option(
         help="also write the results table to FILE.csv or FILE.parquet (repeatable)")
     ] = None,
-    quiet: QuietOpt = False,
+    quiet: QuietOpt = False, report: ReportOpt = False,
 ) -> None:
     """Evaluate every point of a design space on its networks into a resumable store."""
     from accelscope import api
@@ -119,6 +120,13 @@ def sweep_cmd(
     with api.open_store(summary.store) as st:
         for e in export or ():
             err_console.print(f"wrote {st.export(e)}", highlight=False)
+    if report:
+        from accelscope.report.html import REPORT_FILE
+
+        target = Path(summary.store) / REPORT_FILE
+        with status("rendering report.html ..."):
+            api.report(summary.store, target)
+        err_console.print(f"wrote {target}", highlight=False)
     err_console.print(f"store: {summary.store}/store.sqlite; next: accelscope pareto "
                       f"{summary.store}", highlight=False)
 

@@ -78,11 +78,11 @@ _FLAGS = {"strategy": "--strategy", "host": "--host", "host_threads": "--host-th
 def _pass_options(strategy: str | None, compress: str | None, fmaps_on_chip: bool,
                   host: str, host_threads: int) -> None:
     """The API's checks of the pass options, refused with their command-line names."""
-    from accelscope.api import _check_pass_options, _strategies
+    from accelscope.passes.point import check_pass_options, parse_strategy_option
 
     try:
-        _check_pass_options(_strategies(strategy), compress, fmaps_on_chip, host,
-                            host_threads, _FLAGS)
+        check_pass_options(parse_strategy_option(strategy), compress, fmaps_on_chip, host,
+                           host_threads, _FLAGS)
     except InputFileError:
         raise
     except AccelscopeError as exc:
