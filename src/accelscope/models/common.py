@@ -5,6 +5,8 @@ carries."""
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -69,9 +71,21 @@ def spec_provenance(spec: Any) -> dict[str, str]:
     return prov
 
 
-def with_area(result: LayerResult, report: AreaReport) -> LayerResult:
+@functools.lru_cache(maxsize=256)
+def spec_area(area: Callable[[Any], AreaReport], spec: Any) -> AreaReport:
+    """``area(spec)``, computed once per distinct spec (a report is immutable; every layer of
+    a network, and every sweep point with the same spec, shares it)."""
+    return area(spec)
+
+
+def with_area(result: LayerResult, area: Callable[[Any], AreaReport], spec: Any
+              ) -> LayerResult:
     """``result`` with the spec's area: ``details["area_mm2"]`` (each component and
     ``total``, mm^2) and the constants used in its provenance (``area``, ``area.*``)."""
+    try:
+        report = spec_area(area, spec)
+    except TypeError:  # a spec with an unhashable field (a model of one's own): uncached
+        report = area(spec)
     return dataclasses.replace(
         result, details={**result.details, "area_mm2": report.details()},
         provenance={**result.provenance, **report.provenance})

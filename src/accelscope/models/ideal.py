@@ -79,7 +79,7 @@ def evaluate(layer: LayerWorkload, spec: ArchSpec) -> LayerResult:
         macs_issued=g.macs, macs_useful=useful_macs(layer), accesses=tuple(accesses),
         energy_pj=energy, stall_cycles=stalls,
         details={"bound_by": limiter, "bound_cycles": bound},
-        provenance={**prov, **pricing.provenance}, warnings=tuple(warnings)), area(spec))
+        provenance={**prov, **pricing.provenance}, warnings=tuple(warnings)), area, spec)
 
 
 def area(spec: ArchSpec) -> AreaReport:

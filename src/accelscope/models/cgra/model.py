@@ -200,7 +200,7 @@ def evaluate(layer: LayerWorkload, spec: CgraSpec) -> LayerResult:
             r = _evaluate_general(layer, spec, exc.refused, fallback=True)
     else:
         r = _evaluate_general(layer, spec, {m: gap for m in spec.cgra.mappings})
-    return with_area(r, area(spec))
+    return with_area(r, area, spec)
 
 
 #: Registers of one cell: R0-R3 and ROUT (OpenEdgeCGRA README, docs/cgra.md).

@@ -265,7 +265,7 @@ def _candidate_energy(cand: dict[str, np.ndarray], macs: int, gate: float, rf_pe
 
 
 def evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:
-    return with_area(_evaluate(layer, spec), area(spec))
+    return with_area(_evaluate(layer, spec), area, spec)
 
 
 def _evaluate(layer: LayerWorkload, spec: EyerissSpec) -> LayerResult:

@@ -34,7 +34,7 @@ import torch
 
 from accelscope.energy import NormalizedTableError, Pricing, dram_accesses
 from accelscope.models.array_form import array_form, broadcast_shape, relabel
-from accelscope.models.common import spec_provenance, useful_macs
+from accelscope.models.common import spec_area, spec_provenance, useful_macs
 from accelscope.models.contract import (
     LayerWorkload,
     ModelInfo,
@@ -274,7 +274,7 @@ def _evaluate(layer: LayerWorkload, spec: ScnnSpec, path: str) -> LayerResult:
         stalls["dram_bandwidth"] = dram_cycles - cycles
         cycles = dram_cycles
     stalls = {k: min(v, cycles) for k, v in stalls.items()}
-    area_report = area(spec)
+    area_report = spec_area(area, spec)
     details = dict(counts.details)
     parts, prov["scratchpad"] = details.pop("scratchpad", ({}, (
         "PPU layer: operands stream through the post-processing units, no accumulator or "

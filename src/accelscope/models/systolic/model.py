@@ -151,8 +151,8 @@ def evaluate(layer: LayerWorkload, spec: SystolicSpec) -> LayerResult:
                                         "systolic.nonconv_on: vector")
         pricing = pricing_for("systolic", g, spec)
         r = _evaluate(form, spec, pricing)
-        return with_area(as_original(r, layer, form, how, pricing), area(spec))
-    return with_area(_evaluate(layer, spec, pricing_for("systolic", g, spec)), area(spec))
+        return with_area(as_original(r, layer, form, how, pricing), area, spec)
+    return with_area(_evaluate(layer, spec, pricing_for("systolic", g, spec)), area, spec)
 
 
 def area(spec: SystolicSpec) -> AreaReport:

@@ -408,7 +408,7 @@ def evaluate(layer: LayerWorkload, spec: SpotsSpec) -> LayerResult:
     prov = spec_provenance(spec)
     if not is_gemm(g):
         if p.nonconv_on == "vector":
-            return with_area(_vector_layer(layer, spec, pricing, prov), area(spec))
+            return with_area(_vector_layer(layer, spec, pricing, prov), area, spec)
 
         form, how = array_form(layer)
         run_spec = spec
@@ -417,8 +417,8 @@ def evaluate(layer: LayerWorkload, spec: SpotsSpec) -> LayerResult:
             run_spec = spec.model_copy(update={"spots": p.model_copy(
                 update={"skip_zero_ifm_blocks": False})})
         r = _gemm_layer(form, run_spec, pricing, prov)
-        return with_area(as_original(r, layer, form, how, pricing), area(spec))
-    return with_area(_gemm_layer(layer, spec, pricing, prov), area(spec))
+        return with_area(as_original(r, layer, form, how, pricing), area, spec)
+    return with_area(_gemm_layer(layer, spec, pricing, prov), area, spec)
 
 
 def area(spec: SpotsSpec) -> AreaReport:
