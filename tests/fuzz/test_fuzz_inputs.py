@@ -105,6 +105,8 @@ def _with(name: str, old: str, new: str) -> tuple[str, str]:
 @example(case=_with("scnn", "skip_zeros: true", "skip_zeros: 0"))
 # found by make fuzz: a SPOTS weight block of 1e9 filters padded every group to 1e9 (27 GB)
 @example(case=_with("spots", "weight_block: 4 ", "weight_block: 1000000000 "))
+# found by make fuzz (2026-12-05): 1e9 SCNN conflict samples allocated 48 GB
+@example(case=_with("scnn", "conflict_samples: 4096", "conflict_samples: 1e9"))
 @example(case=("ideal", "name: ideal\nmodel: ideal\nclock_hz: .inf\n"))
 @example(case=("ideal", "a: &a [x, x]\nb: &b [*a, *a]\nname: *b\n"))
 @example(case=("ideal", "name: id\x00eal\n"))

@@ -85,13 +85,16 @@ class ScnnParams(SpecSection):
                     "DNNsim's rule (a step takes as many cycles as its busiest bank); default "
                     "0, reported by defaults_used() [count]")
     conflict_exact_max_steps: int = Field(
-        ge=0, description="Count bank conflicts exactly, cycle by cycle, when a layer has at "
-                          "most this many multiplier steps; above it, estimate them from "
-                          "samples [count]")
+        ge=0, le=1_000_000,
+        description="Count bank conflicts exactly, cycle by cycle, when a layer has at most "
+                    "this many multiplier steps; above it, estimate them from samples "
+                    "[count]")
     conflict_samples: int = Field(
-        ge=1, description="Steps sampled per layer for the bank-conflict estimate, shared "
-                          "among the (weight fill, activation fill) classes by their step "
-                          "counts, at least 32 each [count]")
+        ge=1, le=65_536,
+        description="Steps sampled per layer for the bank-conflict estimate, shared among "
+                    "the (weight fill, activation fill) classes by their step counts, at "
+                    "least 32 each; at most 65,536 (the sampler holds samples x weight "
+                    "vectors in memory) [count]")
     sample_seed: int = Field(ge=0, description="Seed of the bank-conflict sampler and of the "
                                                "synthetic activations of statistical mode "
                                                "[unitless]")
