@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -19,7 +19,7 @@ import torch
 from accelscope.errors import AccelscopeError
 from accelscope.models.contract import LayerWorkload
 from accelscope.models.registry import get_model
-from accelscope.results import NetworkResult
+from accelscope.results import LayerResult, NetworkResult
 from accelscope.workload.execute import execute
 from accelscope.workload.gconv import Chain, GConv, shape4
 
@@ -103,13 +103,21 @@ def _operand(g: GConv, chain: Chain, tensors: Mapping[str, torch.Tensor]
     return None
 
 
+def with_geometry(result: LayerResult, g: GConv) -> LayerResult:
+    """``result`` with its GConv's geometry line in ``details['shape']`` (what a report or
+    a reader of results.json shows for the layer without the network at hand)."""
+    if result.details.get("shape") == g.geometry:
+        return result
+    return replace(result, details={**result.details, "shape": g.geometry})
+
+
 def evaluate_workloads(workloads: Sequence[LayerWorkload], spec: Any, *, network: str,
                        progress: Callable[[int, int], None] | None = None,
                        details: Mapping[str, Any] | None = None) -> NetworkResult:
     info = get_model(spec.model)
     layers = []
     for i, w in enumerate(workloads):
-        layers.append(info.evaluate(w, spec))
+        layers.append(with_geometry(info.evaluate(w, spec), w.gconv))
         if progress is not None:
             progress(i + 1, len(workloads))
     provenance = {"arch": f"{spec.name}: {spec.source}", "model": info.description}

@@ -53,6 +53,7 @@ from accelscope.passes.common import (
     reads,
 )
 from accelscope.passes.fusion import fuse_chain
+from accelscope.pipeline import with_geometry
 from accelscope.results import Access, LayerResult, NetworkResult
 from accelscope.workload.execute import prepare_input
 from accelscope.workload.gconv import Chain, GConv, PostOp
@@ -456,6 +457,7 @@ def evaluate_strategy(workloads: Sequence[LayerWorkload], spec: Any, strategy: s
             r = info.evaluate(w, spec)
         if where[i] == ON_ACCEL:
             r = dataclasses.replace(r, details={**r.details, "on": ON_ACCEL})
+        r = with_geometry(r, w.gconv)
         row_of.append(len(layers))
         layers.append(r)
         kinds.append("conv" if conv else "nonconv")

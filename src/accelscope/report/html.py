@@ -411,17 +411,16 @@ def _decades(values: Iterable[float | None]) -> list[float]:
 
 
 # -- shapes of the layers --------------------------------------------------------------------
-def layer_shapes(chain: Chain | None) -> dict[str, str]:
+def layer_shapes(chain: Chain | None, *results: NetworkResult) -> dict[str, str]:
     """Each GConv's geometry in a line (``N1 G1 K64 C3 224x224->112x112 R7xS7 /2``), by
-    name."""
-    if chain is None:
-        return {}
-    out = {}
-    for g in chain.gconvs:
-        stride = "" if tuple(g.stride) == (1, 1) else (
-            f" /{g.stride[0]}" if g.stride[0] == g.stride[1] else f" /{g.stride[0]}x{g.stride[1]}")
-        out[g.name] = (f"N{g.N} G{g.G} K{g.K} C{g.C} {g.H}x{g.W}->{g.P}x{g.Q} "
-                       f"R{g.R}xS{g.S}{stride}")
+    name: from the results' layers (``details['shape']``, recorded since results carry it)
+    and, for older results, from ``chain``."""
+    out = {g.name: g.geometry for g in chain.gconvs} if chain is not None else {}
+    for r in results:
+        for x in r.layers:
+            shape = x.details.get("shape")
+            if isinstance(shape, str):
+                out.setdefault(x.layer, shape)
     return out
 
 
@@ -584,7 +583,7 @@ def run_page(result: NetworkResult, *, chain: Chain | None = None,
     import plotly.graph_objects as go
 
     r = result
-    shapes = layer_shapes(chain)
+    shapes = layer_shapes(chain, r)
     names = [_t(x.layer) for x in r.layers]
     custom = _layer_hover(r, shapes)
     stalls = _stall_keys([r])
@@ -740,7 +739,7 @@ def compare_page(c: Comparison, *, chain: Chain | None = None,
             + ".", _figure([bars], title, ytitle=unit, log_y=vals if log else False, height=380,
                            categories=shown), 1))
     # per-layer: the slowest layers anywhere
-    shapes = layer_shapes(chain)
+    shapes = layer_shapes(chain, *results)
     names = list(dict.fromkeys(x.layer for r in results for x in r.layers))
     by = [{x.layer: x for x in r.layers} for r in results]
     worst = sorted(names, key=lambda n: -max((b[n].seconds for b in by if n in b),
@@ -1116,6 +1115,12 @@ def render(obj: Any, *, chain: Chain | None = None, info: FileInfo | None = None
                          + EXPECTED)
 
 
+def _has_shapes(result: NetworkResult) -> bool:
+    """Whether the result's layers record their geometry (results written since they do):
+    then no network needs lowering again."""
+    return all(isinstance(x.details.get("shape"), str) for x in result.layers)
+
+
 def render_path(path: PathArg, *, chain: Chain | None = None,
                 shapes: bool = True) -> Report:
     """The page of a run, compare or validate path (a sweep store is read by
@@ -1124,12 +1129,12 @@ def render_path(path: PathArg, *, chain: Chain | None = None,
     kind = page_kind(path)
     if kind == "run":
         result, info = read_run(path)
-        if chain is None and shapes:
+        if chain is None and shapes and not _has_shapes(result):
             chain = zoo_chain(result.options)
         return run_page(result, chain=chain, info=info)
     if kind == "compare":
         c, info = read_compare(path)
-        if chain is None and shapes:
+        if chain is None and shapes and not _has_shapes(c.results[0][1]):
             chain = zoo_chain(c.results[0][1].options)
         return compare_page(c, chain=chain, info=info)
     if kind == "validate":

@@ -145,6 +145,15 @@ class GConv:
 
     # -- derived counts ------------------------------------------------------------------
     @property
+    def geometry(self) -> str:
+        """The loop nest in a line, ``N1 G1 K64 C3 224x224->112x112 R7xS7 /2`` (the stride
+        after the slash when it is not 1), as results and reports show it."""
+        sy, sx = self.stride
+        stride = "" if (sy, sx) == (1, 1) else f" /{sy}" if sy == sx else f" /{sy}x{sx}"
+        return (f"N{self.N} G{self.G} K{self.K} C{self.C} {self.H}x{self.W}->{self.P}x{self.Q} "
+                f"R{self.R}xS{self.S}{stride}")
+
+    @property
     def macs(self) -> int:
         """Map-and-reduce operations ``N*G*K*C*P*Q*R*S``: multiply-accumulates for a
         convolution, compares for max pooling, adds for an element-wise add."""
