@@ -16,10 +16,13 @@ Stable API (docs/api.md)::
     page = accelscope.report("out/tiny-spots", "report.html")  # one self-contained HTML page
 """
 
+import sys
 from importlib import metadata as _metadata
 from types import ModuleType
+from typing import Any
 
-import accelscope.models.registry  # noqa: F401  (registers the built-in models and spec classes)
+import accelscope.models.registry
+import accelscope.report  # noqa: F401  (made callable below)
 from accelscope import arch
 from accelscope.api import (
     Comparison,
@@ -33,9 +36,9 @@ from accelscope.api import (
     open_store,
     pareto,
     prepare,
-    report,
     sweep,
 )
+from accelscope.api import report as _report
 from accelscope.arch import ArchError, ArchSpec
 from accelscope.errors import (
     AccelscopeError,
@@ -51,6 +54,20 @@ from accelscope.results import Access, LayerResult, NetworkResult, ResultFormatE
 from accelscope.workload.gconv import Chain, GConv, PostOp, TensorInfo, View
 
 __version__ = _metadata.version("accelscope")  # set in one place: pyproject.toml
+
+
+class _CallableReportPackage(ModuleType):
+    """``accelscope.report`` is the package of tables, plots and the HTML page, and, called,
+    the HTML report (``accelscope.api.report``, docs/report.md): the same module object
+    either way, so ``accelscope.report.plots`` and ``accelscope.report(result)`` both work
+    and nothing stands in for the package."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return _report(*args, **kwargs)
+
+
+report = sys.modules["accelscope.report"]
+report.__class__ = _CallableReportPackage
 
 
 def __getattr__(name: str) -> ModuleType:

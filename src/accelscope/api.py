@@ -213,34 +213,7 @@ def pareto(store: str | os.PathLike[str] | Store | pd.DataFrame,
     return pareto_front(df, objs, by=by)
 
 
-class _ReportCall:
-    """The HTML report (docs/report.md): ``accelscope.report(result_or_path, path=None)``.
-
-    A callable rather than a function because its name is also the package
-    ``accelscope.report``: attribute access goes on to the package's modules, so that
-    ``accelscope.report.writer`` and ``import accelscope.report.plots as p`` keep working
-    after ``import accelscope``."""
-
-    def __call__(self, result_or_path: Any, path: str | os.PathLike[str] | None = None, *,
-                 chain: Chain | PreparedNetwork | None = None, shapes: bool = True) -> Report:
-        return _report(result_or_path, path, chain=chain, shapes=shapes)
-
-    def __getattr__(self, name: str) -> Any:
-        import importlib
-
-        if name.startswith("__"):
-            raise AttributeError(name)
-        try:
-            return importlib.import_module(f"accelscope.report.{name}")
-        except ModuleNotFoundError:
-            raise AttributeError(f"accelscope.report has no attribute or module {name!r}"
-                                 ) from None
-
-    def __repr__(self) -> str:
-        return "<accelscope.report: report(result_or_path, path=None) -> the HTML page>"
-
-
-def _report(result_or_path: Any, path: str | os.PathLike[str] | None = None, *,
+def report(result_or_path: Any, path: str | os.PathLike[str] | None = None, *,
             chain: Chain | PreparedNetwork | None = None, shapes: bool = True) -> Report:
     """The HTML report (docs/report.md) of a ``NetworkResult``, a ``Comparison``, a
     validation (``validate --json``'s document or a list of ``TargetResult``), a sweep
@@ -270,10 +243,6 @@ def _report(result_or_path: Any, path: str | os.PathLike[str] | None = None, *,
     if path is not None:
         page.save(path)
     return page
-
-
-report = _ReportCall()
-report.__doc__ = _report.__doc__
 
 
 def _sweep_data(store: Store) -> SweepData:

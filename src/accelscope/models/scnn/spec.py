@@ -85,7 +85,7 @@ class ScnnParams(SpecSection):
                     "DNNsim's rule (a step takes as many cycles as its busiest bank); default "
                     "0, reported by defaults_used() [count]")
     conflict_exact_max_steps: int = Field(
-        ge=0, le=1_000_000,
+        ge=0,
         description="Count bank conflicts exactly, cycle by cycle, when a layer has at most "
                     "this many multiplier steps; above it, estimate them from samples "
                     "[count]")
